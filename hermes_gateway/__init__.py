@@ -1,0 +1,1 @@
+"""Hermes models on APIpie and AI/ML API: the shared core."""

@@ -1,0 +1,112 @@
+"""The normalised shapes every gateway reply is turned into.
+
+Both adapters consume only these: a streamed reply is a sequence of `ChatDelta`s, a non-streamed reply is the
+same thing with one delta (one parse path), and `ChatResult` is what a `StreamAccumulator` adds them up to.
+They are plain slotted dataclasses, not pydantic models, because one is built per streamed chunk on the hot
+path; the pydantic wire models in `_wire.py` describe the JSON the gateways send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+GatewayName = Literal["apipie", "aimlapi", "openai"]
+ToolMode = Literal["auto", "native", "hermes"]
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token counts and cost of one request, reported once per request."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float | None = None
+    """The gateway's own cost (APIpie `usage.cost`, AI/ML API `meta.usage.usd_spent`); None when unknown, never 0."""
+    latency_ms: float | None = None
+    """The gateway's reported latency, else the client's measured time to the last byte."""
+    provider: str | None = None
+    """The upstream provider that served the request (openrouter, together, ...)."""
+    model: str | None = None
+    gateway: str | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The gateway's usage object as sent (plus `meta` for AI/ML API)."""
+
+
+@dataclass(slots=True)
+class ToolCallDelta:
+    """A fragment of one tool call; fragments with the same `index` belong together."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(slots=True)
+class ChatDelta:
+    """One step of a reply: what a chunk (or a whole non-streamed message) added."""
+
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallDelta] = field(default_factory=list)
+    finish_reason: str | None = None
+    """Normalised: `eos` becomes `stop`."""
+    usage: Usage | None = None
+    """Set on exactly one delta of a reply (the last one that carried usage)."""
+    id: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    role: str | None = None
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A complete tool call. `arguments` is the JSON text as received; adapters decide what invalid JSON means."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """A whole reply, as added up from its deltas."""
+
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    id: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    gateway: str | None = None
+
+
+class ChatRequest(TypedDict, total=False):
+    """An OpenAI-style chat completion request, as the adapters hand it to the client.
+
+    `messages` and `tools` are already in wire form (OpenAI dicts). `extra_body` is merged into the JSON body
+    last, for gateway extensions (APIpie `provider`, `routing`, `top_k`, ...; AI/ML API `top_k`, `min_p`, ...).
+    """
+
+    model: str
+    messages: list[dict[str, Any]]
+    temperature: float
+    top_p: float
+    max_tokens: int
+    stop: list[str]
+    n: int
+    seed: int
+    presence_penalty: float
+    frequency_penalty: float
+    tools: list[dict[str, Any]]
+    tool_choice: str | dict[str, Any]
+    parallel_tool_calls: bool
+    response_format: dict[str, Any]
+    stream_options: dict[str, Any]
+    extra_body: dict[str, Any]

@@ -1,0 +1,1 @@
+"""ChatHermes for LangChain."""
