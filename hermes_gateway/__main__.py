@@ -1,0 +1,178 @@
+"""`python -m hermes_gateway models [--gateway G] [--live] [--json]`: the Hermes models, one row per gateway.
+
+Offline it prints the built-in catalog; `--live` asks each gateway's Models route (no key needed) and lays
+what it says over the catalog: current ids, limits and prices, which models are listed today, and Hermes
+models the catalog does not know yet. Failures are one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ._catalog import BUILTIN_MODELS, CATALOG_GATEWAYS, ModelInfo
+from ._exceptions import GatewayError
+from ._models_api import LiveModel, MergedModel, fetch_models, is_hermes, merge_live
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+LOCAL = "local"
+"""The row label for a model no gateway serves (run it on an OpenAI-compatible server)."""
+_COLUMNS = (
+    "MODEL",
+    "GATEWAY",
+    "ID",
+    "CONTEXT",
+    "MAX OUT",
+    "IN $/1M",
+    "OUT $/1M",
+    "TOOLS",
+    "VISION",
+    "REASON",
+)
+_RIGHT = frozenset({"CONTEXT", "MAX OUT", "IN $/1M", "OUT $/1M"})
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m hermes_gateway", description="Hermes models on the gateways."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    models = commands.add_parser("models", help="list the Hermes models (built-in catalog, or --live)")
+    models.add_argument("--gateway", choices=(*CATALOG_GATEWAYS, "all"), default="all")
+    models.add_argument("--live", action="store_true", help="fetch and merge the gateways' live model lists")
+    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def _count(value: int) -> str:
+    return f"{value:,}" if value > 0 else "-"
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if value >= 0.1 or value == 0 else f"{value:.3g}"
+
+
+def _tools(info: ModelInfo, gateway: str) -> str:
+    if info.supports_native_tools(gateway):
+        return "native"
+    return "prompt" if info.trained_tool_calls else "-"
+
+
+def _status(merged: MergedModel, gateway: str, live: bool) -> str:
+    notes: list[str] = []
+    dep = merged.info.deprecation(gateway)
+    if dep is not None:
+        notes.append(
+            f"DEPRECATED {dep.date.isoformat()}" + (f" -> {dep.replacement}" if dep.replacement else "")
+        )
+    if live and gateway != LOCAL:
+        notes.append("listed" if gateway in merged.listed_on else "not listed")
+    return "; ".join(notes)
+
+
+def _row_gateways(merged: MergedModel, gateways: Sequence[str]) -> list[str]:
+    shown = [g for g in gateways if g in merged.info.gateway_ids or g in merged.listed_on]
+    if not shown and not merged.info.gateway_ids and len(gateways) > 1:
+        return [LOCAL]
+    return shown
+
+
+def _rows(models: Sequence[MergedModel], gateways: Sequence[str], live: bool) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for merged in models:
+        info = merged.info
+        for gateway in _row_gateways(merged, gateways):
+            price = info.price(gateway)
+            row = {
+                "MODEL": info.name,
+                "GATEWAY": gateway,
+                "ID": info.gateway_ids.get(gateway) or info.hf_id or info.name,
+                "CONTEXT": _count(info.context_window),
+                "MAX OUT": _count(info.max_output_tokens),
+                "IN $/1M": _money(price.input_per_mtok if price else None),
+                "OUT $/1M": _money(price.output_per_mtok if price else None),
+                "TOOLS": _tools(info, gateway if gateway != LOCAL else "openai"),
+                "VISION": "yes" if info.vision else "-",
+                "REASON": "yes" if info.reasoning else "-",
+                "STATUS": _status(merged, gateway, live),
+            }
+            rows.append(row)
+    return rows
+
+
+def render_table(rows: Sequence[dict[str, str]]) -> str:
+    """Aligned columns; STATUS (free text) last and only when some row has one."""
+    columns = [*_COLUMNS, "STATUS"] if any(r["STATUS"] for r in rows) else list(_COLUMNS)
+    widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
+
+    def line(cells: dict[str, str]) -> str:
+        parts = [cells[c].rjust(widths[c]) if c in _RIGHT else cells[c].ljust(widths[c]) for c in columns]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line({c: c for c in columns}), *(line(r) for r in rows)])
+
+
+def _as_json(merged: MergedModel) -> dict[str, Any]:
+    info = merged.info
+    return {
+        "name": info.name,
+        "gateway_ids": dict(info.gateway_ids),
+        "hf_id": info.hf_id,
+        "aliases": list(info.aliases),
+        "context_window": info.context_window or None,
+        "max_output_tokens": info.max_output_tokens or None,
+        "prompt_format": info.prompt_format,
+        "native_tools": sorted(info.native_tools),
+        "tool_roles": {g: info.tool_role(g) for g in (*CATALOG_GATEWAYS, "openai")},
+        "vision": info.vision,
+        "reasoning": info.reasoning,
+        "prices_per_mtok": {
+            g: {"input": p.input_per_mtok, "output": p.output_per_mtok} for g, p in info.prices.items()
+        },
+        "deprecations": {
+            g: {"date": d.date.isoformat(), "message": d.message, "replacement": d.replacement}
+            for g, d in info.deprecations.items()
+        },
+        "providers": {g: list(p) for g, p in {**info.providers, **merged.providers}.items()},
+        "listed_on": sorted(merged.listed_on),
+        "description": info.description,
+    }
+
+
+def _models_command(args: argparse.Namespace) -> int:
+    gateways: tuple[str, ...] = CATALOG_GATEWAYS if args.gateway == "all" else (args.gateway,)
+    if args.live:
+        live: list[LiveModel] = []
+        for gateway in gateways:
+            try:
+                live += [m for m in fetch_models(gateway) if is_hermes(m)]
+            except (GatewayError, ValueError) as exc:
+                print(f"error: could not fetch the {gateway} model list: {exc}", file=sys.stderr)
+                return 1
+        models = merge_live(live)
+    else:
+        models = [MergedModel(info=info) for info in BUILTIN_MODELS]
+    if args.json:
+        shown = [m for m in models if _row_gateways(m, gateways)]
+        print(json.dumps([_as_json(m) for m in shown], indent=2))
+    else:
+        print(render_table(_rows(models, gateways, args.live)))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m hermes_gateway` and the `hermes-gateway` script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    if args.command == "models":
+        return _models_command(args)
+    return 2  # pragma: no cover - argparse rejects unknown commands first
+
+
+if __name__ == "__main__":
+    sys.exit(main())
