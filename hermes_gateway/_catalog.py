@@ -361,7 +361,8 @@ def warn_if_deprecated(name: str, gateway: str, *, stacklevel: int = 2) -> Depre
     """Warn (HermesModelDeprecatedWarning) when `name` is deprecated on `gateway`; for adapter constructors.
 
     The model still constructs with its metadata: the warning only says a request may be refused and what to
-    use instead. Returns the deprecation, or None.
+    use instead. `stacklevel` means what it would in a `warnings.warn` call made by the caller: the default
+    points at whoever called the adapter's constructor. Returns the deprecation, or None.
     """
     info = lookup(name)
     if info is None:
