@@ -1,0 +1,277 @@
+"""Chunk dict → `ChatDelta`: the one converter for streamed chunks and whole completions alike.
+
+A non-streamed completion is converted as a one-chunk stream (its `message` read like a `delta`), so the two
+paths cannot drift. This is the hot path: plain dict access, no pydantic, one small object per chunk.
+
+Quirks handled (../shared/reference/gateways.md):
+- APIpie counts `choices[].index` up with every chunk: the choice is `choices[0]`, its index is never a key;
+- `choices: []` on a usage-only final chunk; usage repeated cumulatively on several chunks (the last one
+  wins);
+- `tool_calls: []`; `system_fingerprint: "null"` (ignored); finish_reason `eos` → `stop`;
+- tool-call fragments that omit `index`, `id` or `function` after the first belong to the last open call; a
+  new `id` on a known index is a new call (some upstreams send every call at index 0);
+- `reasoning` / `reasoning_content` → `ChatDelta.reasoning`;
+- an `error` object in a 200 chunk → the typed error, raised.
+
+The converter keeps the reply-level facts (id, model, provider, finish_reason, last usage, AI/ML `meta`) as
+attributes; `_stream.py` decides when to emit them (once, last).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from ._error_bodies import error_from_payload
+from ._types import ChatDelta, ToolCallDelta, Usage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+FINISH_REASONS: dict[str, str] = {"eos": "stop", "eos_token": "stop", "stop_sequence": "stop"}
+"""Non-standard finish reasons → OpenAI's."""
+
+
+def make_call_id(response_id: str, index: int) -> str:
+    """Deterministic tool-call id, so recorded cassettes replay byte-for-byte when a history is sent back."""
+    return "call_" + hashlib.sha256(f"{response_id}:{index}".encode()).hexdigest()[:24]
+
+
+def _content_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # content parts
+        return "".join(
+            part.get("text") or "" for part in value if isinstance(part, dict) and part.get("type") == "text"
+        )
+    return ""
+
+
+class ChunkConverter:
+    """Converts the chunks of ONE reply; holds the reply-level facts seen so far."""
+
+    __slots__ = (
+        "_by_id",
+        "_by_wire_index",
+        "_call_ids",
+        "_generated",
+        "_id_seed",
+        "_last_call",
+        "_named",
+        "finish_reason",
+        "gateway",
+        "id",
+        "meta",
+        "model",
+        "provider",
+        "usage",
+    )
+
+    def __init__(self, gateway: str) -> None:
+        self.gateway = gateway
+        self.id: str | None = None
+        self.model: str | None = None
+        self.provider: str | None = None
+        self.finish_reason: str | None = None
+        self.usage: dict[str, Any] | None = None
+        """The last usage object seen (cumulative repeats overwrite, never add)."""
+        self.meta: dict[str, Any] | None = None
+        """AI/ML API's `meta` block (holds `usage.usd_spent`)."""
+        self._call_ids: list[str] = []
+        """Our tool-call index → its id (native or generated), for every call of the reply."""
+        self._generated: list[bool] = []
+        self._named: list[bool] = []
+        self._by_id: dict[str, int] = {}
+        self._by_wire_index: dict[int, int] = {}
+        self._last_call: int | None = None
+        self._id_seed: str | None = None
+
+    # -- tool-call numbering, shared with the text parser's calls --------------------------------------------
+
+    @property
+    def tool_call_count(self) -> int:
+        return len(self._call_ids)
+
+    def new_call(self, call_id: str | None = None) -> tuple[int, str]:
+        """Allocate the next tool-call index (native or text-parsed) and its id (generated when absent)."""
+        index = len(self._call_ids)
+        generated = not call_id
+        if not call_id:
+            call_id = make_call_id(self._seed(), index)
+        self._call_ids.append(call_id)
+        self._generated.append(generated)
+        self._named.append(False)
+        self._by_id[call_id] = index
+        return index, call_id
+
+    def _seed(self) -> str:
+        if self.id:
+            return self.id
+        if self._id_seed is None:
+            self._id_seed = uuid.uuid4().hex
+        return self._id_seed
+
+    def _native_call(self, raw: Mapping[str, Any], whole: bool) -> ToolCallDelta:
+        wire_index = raw.get("index")
+        if not isinstance(wire_index, int) or isinstance(wire_index, bool):
+            wire_index = None
+        call_id = raw.get("id") or None
+        if call_id is not None and not isinstance(call_id, str):
+            call_id = str(call_id)
+        slot = self._by_id.get(call_id) if call_id is not None else None
+        if slot is None and not whole:
+            if wire_index is not None:
+                known = self._by_wire_index.get(wire_index)
+                if known is not None and (
+                    call_id is None or self._generated[known] or self._call_ids[known] == call_id
+                ):
+                    slot = known
+            elif call_id is None:
+                slot = self._last_call
+        emit_id: str | None = None
+        if slot is None:
+            slot, emit_id = self.new_call(call_id)
+        if wire_index is not None:
+            self._by_wire_index[wire_index] = slot
+        self._last_call = slot
+
+        fn = raw.get("function")
+        name: str | None = None
+        arguments = ""
+        if isinstance(fn, dict):
+            raw_name = fn.get("name")
+            if raw_name and not self._named[slot]:
+                name = str(raw_name)
+                self._named[slot] = True
+            args = fn.get("arguments")
+            if isinstance(args, str):
+                arguments = args
+            elif args is not None:  # some servers send the arguments as an object
+                arguments = json.dumps(args, ensure_ascii=False)
+        return ToolCallDelta(index=slot, id=emit_id, name=name, arguments=arguments)
+
+    # -- the converter --------------------------------------------------------------------------------------
+
+    def convert(self, chunk: Mapping[str, Any]) -> ChatDelta | None:
+        """One chunk (or a whole completion) → the delta of content/reasoning/native tool calls it adds.
+
+        None when the chunk adds none of those (role-only, usage-only, finish-only chunks). Raises the typed
+        `GatewayError` when the chunk carries an `error` object.
+        """
+        if chunk.get("error"):
+            raise error_from_payload(chunk, gateway=self.gateway)
+        if self.id is None:
+            chunk_id = chunk.get("id")
+            if chunk_id:
+                self.id = str(chunk_id)
+        model = chunk.get("model")
+        if model:
+            self.model = model
+        if self.provider is None:
+            provider = chunk.get("provider")
+            if provider:
+                self.provider = provider
+        usage = chunk.get("usage")
+        if usage and isinstance(usage, dict):
+            self.usage = usage
+        meta = chunk.get("meta")
+        if meta and isinstance(meta, dict):
+            self.meta = meta
+
+        choices = chunk.get("choices")
+        if not choices or not isinstance(choices, list):
+            return None
+        choice = choices[0]  # n=1: never key on choice["index"] (APIpie counts it up per chunk)
+        if not isinstance(choice, dict):
+            return None
+        finish = choice.get("finish_reason")
+        if finish:
+            self.finish_reason = FINISH_REASONS.get(finish, finish)
+        whole = False
+        delta = choice.get("delta")
+        if delta is None:
+            delta = choice.get("message")
+            whole = True
+        if not delta or not isinstance(delta, dict):
+            return None
+
+        content = delta.get("content")
+        if content is not None and not isinstance(content, str):
+            content = _content_text(content)
+        reasoning = delta.get("reasoning") or delta.get("reasoning_content")
+        if reasoning is not None and not isinstance(reasoning, str):
+            reasoning = _content_text(reasoning)
+        raw_calls = delta.get("tool_calls")
+        if not content and not reasoning and not raw_calls:
+            return None
+        calls = (
+            [self._native_call(raw, whole) for raw in raw_calls if isinstance(raw, dict)]
+            if raw_calls and isinstance(raw_calls, list)
+            else []
+        )
+        return ChatDelta(content=content or "", reasoning=reasoning or "", tool_calls=calls)
+
+
+def _number(value: Any) -> float | None:
+    """A number from a number or a numeric string (APIpie's `cost` is either); None otherwise."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _int(value: Any) -> int:
+    number = _number(value)
+    return int(number) if number is not None else 0
+
+
+def usage_from(
+    raw: Mapping[str, Any],
+    *,
+    meta: Mapping[str, Any] | None,
+    gateway: str,
+    model: str | None,
+    provider: str | None,
+    measured_latency_ms: float | None,
+    fallback_cost: Callable[[int, int], float | None] | None = None,
+) -> Usage:
+    """The normalised `Usage` of a reply from the gateway's usage object (and AI/ML API's `meta`)."""
+    prompt = _int(raw.get("prompt_tokens"))
+    completion = _int(raw.get("completion_tokens"))
+    total = _int(raw.get("total_tokens")) or prompt + completion
+    cost = _number(raw.get("cost"))
+    if cost is None and meta:
+        meta_usage = meta.get("usage")
+        if isinstance(meta_usage, dict):
+            cost = _number(meta_usage.get("usd_spent"))
+    if cost is None and fallback_cost is not None:
+        cost = fallback_cost(prompt, completion)
+    latency = _number(raw.get("latency_ms"))
+    prompt_details = raw.get("prompt_tokens_details")
+    completion_details = raw.get("completion_tokens_details")
+    cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None
+    reasoning = completion_details.get("reasoning_tokens") if isinstance(completion_details, dict) else None
+    kept = dict(raw)
+    if meta:
+        kept["meta"] = dict(meta)
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=total,
+        cost_usd=cost,
+        latency_ms=latency if latency is not None else measured_latency_ms,
+        provider=provider,
+        model=model,
+        gateway=gateway,
+        cached_tokens=cached if isinstance(cached, int) else None,
+        reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
+        raw=kept,
+    )

@@ -1,0 +1,194 @@
+"""The error tree. Every failure the client raises is a `GatewayError`:
+
+```
+GatewayError                          status_code, gateway, request_id, body, message, retry_after
+├── APIConnectionError                no complete answer: refused, reset, DNS
+│   ├── APITimeoutError               connect timeout, or a read (first byte, next chunk) timed out
+│   └── StreamInterruptedError        the reply broke off before its finish_reason
+├── InvalidResponseError              a 2xx answer that is not the JSON / SSE a chat completion should be
+├── AuthenticationError               401, 403 (auth)
+│   └── MissingAPIKeyError            no key at the first request: names the env var to set
+├── InsufficientCreditsError          402, AI/ML API 403 "run out of credits", APIpie code ACCOUNT_ERROR
+├── BadRequestError                   400, 405, 413, 422
+│   └── ContextWindowExceededError    the prompt does not fit; carries the numbers when known
+├── NotFoundError                     404 (unknown or retired model: the message says which)
+├── RateLimitError                    429
+└── ServerError                       5xx
+```
+
+Other statuses (408, 409, ...) raise `GatewayError` itself. The status → class choice is `STATUS_ERRORS`, one
+dict; `_error_bodies.py` refines it from the body (credits, context window). httpx exceptions are translated
+in exactly one place, `map_httpx_errors`, always with `raise ... from exc`.
+
+No exception holds the request or anything else that could carry the API key.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+
+class GatewayError(Exception):
+    """Base of every error raised by hermes_gateway."""
+
+    message: str
+    """The gateway's own message when it sent one, else ours."""
+    status_code: int | None
+    """The HTTP status (or the status an in-band error object names); None when there was no answer."""
+    gateway: str | None
+    request_id: str | None
+    """From x-request-id / request-id / cf-ray headers or the body's requestId: quote it to the gateway."""
+    body: Any
+    """The error body: parsed JSON when it was JSON, else the text (None when there was none)."""
+    retry_after: float | None
+    """Seconds the server asked us to wait (Retry-After / retry-after-ms), when it said."""
+    headers: Mapping[str, str]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        gateway: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        retry_after: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.gateway = gateway
+        self.request_id = request_id
+        self.body = body
+        self.retry_after = retry_after
+        self.headers = dict(headers) if headers is not None else {}
+
+    def __str__(self) -> str:
+        context = [part for part in (self.gateway, _status_text(self.status_code)) if part]
+        if self.request_id:
+            context.append(f"request_id={self.request_id}")
+        return f"{self.message} ({', '.join(context)})" if context else self.message
+
+
+def _status_text(status_code: int | None) -> str | None:
+    return f"HTTP {status_code}" if status_code is not None else None
+
+
+class APIConnectionError(GatewayError):
+    """No complete answer came back: connection refused or reset, DNS failure, protocol error."""
+
+
+class APITimeoutError(APIConnectionError):
+    """Connecting, or waiting for the first byte or the next chunk, took longer than `timeout`."""
+
+
+class StreamInterruptedError(APIConnectionError):
+    """The reply ended (or the connection broke) before the gateway sent a finish_reason: it is incomplete."""
+
+
+class InvalidResponseError(GatewayError):
+    """A 2xx answer whose body is not the JSON or SSE a chat completion should be (e.g. a malformed chunk)."""
+
+
+class AuthenticationError(GatewayError):
+    """The gateway refused the key (401, or 403 that is not about credits)."""
+
+
+class MissingAPIKeyError(AuthenticationError):
+    """No API key was given or found in the environment at the first request."""
+
+
+class InsufficientCreditsError(GatewayError):
+    """The account has no credit left (402; AI/ML API 403 "run out of credits"; APIpie ACCOUNT_ERROR)."""
+
+
+class BadRequestError(GatewayError):
+    """The gateway rejected the request itself (400, 405, 413, 422): retrying will not help."""
+
+
+class ContextWindowExceededError(BadRequestError):
+    """The prompt (plus max_tokens) does not fit the model's context window."""
+
+    prompt_tokens: int | None
+    context_window: int | None
+    max_tokens: int | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        prompt_tokens: int | None = None,
+        context_window: int | None = None,
+        max_tokens: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.prompt_tokens = prompt_tokens
+        self.context_window = context_window
+        self.max_tokens = max_tokens
+
+
+class NotFoundError(GatewayError):
+    """404: usually an unknown or retired model id."""
+
+
+class RateLimitError(GatewayError):
+    """429: too many requests; `retry_after` holds the server's requested wait when it sent one."""
+
+
+class ServerError(GatewayError):
+    """5xx from the gateway or its upstream provider."""
+
+
+STATUS_ERRORS: dict[int, type[GatewayError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: InsufficientCreditsError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    405: BadRequestError,
+    413: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+"""Status → class. 5xx not listed here is `ServerError`; anything else is `GatewayError`."""
+
+
+def error_class_for_status(status_code: int | None) -> type[GatewayError]:
+    """The class for an HTTP status, before the body refines it (credits, context window)."""
+    if status_code is None:
+        return GatewayError
+    cls = STATUS_ERRORS.get(status_code)
+    if cls is not None:
+        return cls
+    return ServerError if status_code >= 500 else GatewayError
+
+
+@contextmanager
+def map_httpx_errors(gateway: str, *, reading_body: bool = False) -> Iterator[None]:
+    """Translate httpx exceptions into the tree: the one place that does it.
+
+    `reading_body` is True while a response body is being read: a broken connection then means the reply was
+    cut off (`StreamInterruptedError`), not that the gateway was unreachable.
+    """
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        phase = "waiting for the next chunk" if reading_body else "connecting or waiting for the first byte"
+        raise APITimeoutError(
+            f"timed out {phase} ({type(exc).__name__}); raise timeout= if the model is slow", gateway=gateway
+        ) from exc
+    except httpx.RequestError as exc:  # transport, protocol, decoding, too many redirects
+        detail = str(exc) or type(exc).__name__
+        if reading_body:
+            raise StreamInterruptedError(
+                f"the connection broke while reading the reply: {detail}", gateway=gateway
+            ) from exc
+        raise APIConnectionError(f"could not reach {gateway}: {detail}", gateway=gateway) from exc

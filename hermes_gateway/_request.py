@@ -1,0 +1,170 @@
+"""Request building: `ChatRequest` → the JSON body one gateway gets. Pure, shared by the sync and async paths.
+
+Steps, in order:
+1. the model name → the gateway's id (`_catalog.resolve_model_id`); its catalog entry, if any;
+2. `tool_mode`: "native" sends `tools` as given; "hermes" renders the tools into the system prompt and the
+   tool history as Hermes text (`_hermes_prompt.to_hermes_messages`) and sends NO `tools`, `tool_choice` or
+   `parallel_tool_calls`; "auto" is native unless the catalog says the model has no native tools there;
+3. `extra_body` merged (gateway extensions: APIpie `provider`, `routing`, ...; AI/ML API `min_p`, ...);
+4. streaming: `stream: true` and `stream_options: {"include_usage": true}` where the gateway accepts it (the
+   method called decides `stream`, whatever the body says);
+5. fields set to None, and fields the gateway is known to reject (`_gateways.Dialect.drop_rules`), dropped
+   with a debug log, instead of being sent into a 400.
+
+The caller's request, messages and tools are never mutated.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._catalog import ModelInfo, deprecation_message, lookup, resolve_model_id
+from ._gateways import Dialect, apply_drop_rules
+from ._hermes_prompt import to_hermes_messages
+from ._types import ChatRequest, ToolMode
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+logger = logging.getLogger("hermes_gateway")
+
+TOOL_MODES: frozenset[str] = frozenset({"auto", "native", "hermes"})
+PROMPT_MODE_DROPS = ("tools", "tool_choice", "parallel_tool_calls")
+"""Fields never sent in prompt mode: the tools are in the system prompt instead."""
+STANDARD_PARAMS: frozenset[str] = frozenset(
+    {
+        *ChatRequest.__annotations__,
+        "stream",
+        "user",
+        "logprobs",
+        "top_logprobs",
+        "logit_bias",
+        "max_completion_tokens",
+        "metadata",
+        "store",
+        "service_tier",
+        "modalities",
+        "functions",
+        "function_call",
+    }
+)
+"""OpenAI's own fields: anything else in `extra_body` is a gateway extension (logged when not a known one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """A request ready to send, and what the reply pipeline needs to know about it."""
+
+    body: dict[str, Any]
+    model: str
+    """The model id sent to the gateway."""
+    requested_model: str
+    """The name the caller used."""
+    info: ModelInfo | None
+    tool_mode: Literal["native", "hermes"]
+    has_tools: bool
+    """The request carried tools (either mode): `<tool_call>` text in the reply becomes tool calls."""
+    stream: bool
+
+
+def resolve_tool_mode(tool_mode: str, info: ModelInfo | None, gateway: str) -> Literal["native", "hermes"]:
+    """ "auto" → native, unless the catalog knows the model and says it has no native tools on `gateway`."""
+    if tool_mode not in TOOL_MODES:
+        raise ValueError(f"tool_mode must be one of {sorted(TOOL_MODES)}, not {tool_mode!r}")
+    if tool_mode == "hermes":
+        return "hermes"
+    if tool_mode == "native" or info is None:
+        return "native"
+    return "native" if info.supports_native_tools(gateway) else "hermes"
+
+
+def _has_tool_history(messages: list[dict[str, Any]]) -> bool:
+    return any(m.get("role") == "tool" or m.get("tool_calls") or m.get("function_call") for m in messages)
+
+
+def prepare_request(
+    request: ChatRequest,
+    *,
+    dialect: Dialect,
+    tool_mode: ToolMode = "auto",
+    stream: bool = False,
+) -> PreparedRequest:
+    """Build the body for `dialect` (see the module docstring for the steps)."""
+    requested = request.get("model")
+    if not requested:
+        raise ValueError("the request has no model: pass model= (e.g. 'hermes-3-llama-3.1-70b')")
+    if "messages" not in request:
+        raise ValueError("the request has no messages")
+    gateway = dialect.name
+    model = resolve_model_id(requested, gateway)
+    info = lookup(requested)
+    mode = resolve_tool_mode(tool_mode, info, gateway)
+    tools = request.get("tools") or []
+
+    body: dict[str, Any] = {k: v for k, v in request.items() if k not in ("extra_body", "stream")}
+    body["model"] = model
+    messages: list[dict[str, Any]] = request["messages"]
+    if mode == "hermes" and (tools or _has_tool_history(messages)):
+        role = info.tool_role(gateway) if info is not None else "tool"
+        body["messages"] = to_hermes_messages(
+            messages, tools, tool_role=role, tool_choice=request.get("tool_choice")
+        )
+        for name in PROMPT_MODE_DROPS:
+            body.pop(name, None)
+    elif mode == "hermes":
+        for name in PROMPT_MODE_DROPS:
+            body.pop(name, None)
+
+    extra = request.get("extra_body")
+    if extra:
+        for key in extra:
+            if key not in dialect.extension_params and key not in STANDARD_PARAMS:
+                logger.debug(
+                    "extra_body field %r is not a known %s extension; sending it as given", key, gateway
+                )
+        body.update(extra)
+
+    if stream:
+        body["stream"] = True
+        if dialect.accepts_stream_options:
+            options = dict(body.get("stream_options") or {})
+            options["include_usage"] = True
+            body["stream_options"] = options
+    else:
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+
+    for key in [k for k, v in body.items() if v is None]:
+        del body[key]
+        logger.debug("dropped %s for %s: it was None", key, gateway)
+    apply_drop_rules(body, dialect, info)
+    return PreparedRequest(
+        body=body,
+        model=model,
+        requested_model=requested,
+        info=info,
+        tool_mode=mode,
+        has_tools=bool(tools),
+        stream=stream,
+    )
+
+
+def error_hint(prepared: PreparedRequest, gateway: str) -> str | None:
+    """A sentence for 400/404 errors when the catalog knows the model is retired on `gateway`."""
+    if prepared.info is None:
+        return None
+    return deprecation_message(prepared.info, gateway)
+
+
+def cost_fallback(prepared: PreparedRequest, gateway: str) -> Callable[[int, int], float | None] | None:
+    """The catalog's cost function, for replies whose gateway reports no cost (None: model unknown)."""
+    info = prepared.info
+    if info is None:
+        return None
+
+    def cost(prompt_tokens: int, completion_tokens: int) -> float | None:
+        return info.cost_usd(gateway, prompt_tokens, completion_tokens)
+
+    return cost

@@ -1,0 +1,284 @@
+"""The per-request reply pipeline, and the stream objects the client hands out.
+
+`ReplyPipeline` is pure (no I/O, no clock): bytes → SSE events (`_sse`) → JSON → `ChatDelta` (`_chunks`) →
+Hermes text parsing (`_hermes_parser`: `<think>` always, `<tool_call>` text when the request had tools) →
+deltas out. It emits content / reasoning / tool-call deltas as they come and holds the reply-level facts back,
+so that `finish()` emits exactly ONE final delta with finish_reason, usage, id, model and provider. A
+non-streamed completion goes through `feed_completion()` and the same `finish()`: one parse path.
+
+End-of-reply rules: `data: [DONE]` ends the reply; a body that ends after a finish_reason without `[DONE]` is
+a clean end too; a body that ends with neither raises `StreamInterruptedError` (never a silently partial
+answer).
+
+`ChatStream` / `AsyncChatStream` wrap the client's generators: iterate them for deltas; leaving the `with`
+block or breaking out of the loop closes the HTTP response.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._chunks import ChunkConverter, usage_from
+from ._error_bodies import text_excerpt
+from ._exceptions import InvalidResponseError, StreamInterruptedError
+from ._hermes_parser import HermesTextParser, ParsedText
+from ._sse import ServerSentEvent, SSEDecoder
+from ._types import ChatDelta, Usage
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+CostFallback = Callable[[int, int], "float | None"]
+
+
+def _no_id(_index: int) -> str:
+    return ""  # ids are assigned by the pipeline (deterministic, numbered after native calls)
+
+
+class ReplyPipeline:
+    """One reply's bytes (or completion JSON) → deltas. Pure: feed(), feed_completion(), finish()."""
+
+    __slots__ = (
+        "_complete",
+        "_conv",
+        "_fallback_cost",
+        "_finished",
+        "_parser",
+        "_requested_model",
+        "_sse",
+        "_text_calls",
+        "done",
+        "gateway",
+        "usage",
+    )
+
+    def __init__(
+        self,
+        *,
+        gateway: str,
+        model: str | None = None,
+        parse_tool_calls: bool = False,
+        fallback_cost: CostFallback | None = None,
+    ) -> None:
+        """`parse_tool_calls`: the request had tools (native or prompt mode): `<tool_call>` text counts."""
+        self.gateway = gateway
+        self._requested_model = model
+        self._sse = SSEDecoder()
+        self._conv = ChunkConverter(gateway)
+        self._parser = HermesTextParser(tool_calls=parse_tool_calls, reasoning=True, id_factory=_no_id)
+        self._fallback_cost = fallback_cost
+        self._text_calls = 0
+        self._complete = False
+        self._finished = False
+        self.done = False
+        """`[DONE]` was seen: the driver may stop reading."""
+        self.usage: Usage | None = None
+        """Set by `finish()` when the gateway reported usage."""
+
+    # -- input -----------------------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> list[ChatDelta]:
+        """The next bytes of an SSE body → the deltas they complete."""
+        out: list[ChatDelta] = []
+        if self.done:
+            return out
+        for event in self._sse.feed(data):
+            self._event(event, out, at_eof=False)
+            if self.done:
+                break
+        return out
+
+    def feed_completion(self, payload: Any) -> list[ChatDelta]:
+        """A whole non-streamed completion (or a JSON answer to a stream request), as a one-chunk stream."""
+        if isinstance(payload, list) and payload and isinstance(payload[0], dict):
+            payload = payload[0]  # APIpie answers a comma-separated multi-model request with an array
+        if not isinstance(payload, dict):
+            raise InvalidResponseError(
+                f"{self.gateway} answered with JSON that is not a chat completion: "
+                f"{text_excerpt(json.dumps(payload))}",
+                gateway=self.gateway,
+                body=payload,
+            )
+        out: list[ChatDelta] = []
+        self._chunk(payload, out)
+        self._complete = True
+        return out
+
+    def _event(self, event: ServerSentEvent, out: list[ChatDelta], *, at_eof: bool) -> None:
+        data = event.data
+        if data[:6] == "[DONE]" or data.strip() == "[DONE]":
+            self.done = True
+            return
+        if not data.strip():
+            return
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            payload = self._recover(data, at_eof)
+        if event.event == "error" and isinstance(payload, dict) and "error" not in payload:
+            payload = {"error": payload}
+        if not isinstance(payload, dict):
+            raise InvalidResponseError(
+                f"{self.gateway} sent a stream chunk that is not a JSON object: {text_excerpt(data)}",
+                gateway=self.gateway,
+                status_code=200,
+                body=data,
+            )
+        self._chunk(payload, out)
+
+    def _recover(self, data: str, at_eof: bool) -> Any:
+        if "\n" in data:  # several JSON chunks on consecutive data: lines, no blank line between them
+            try:
+                return {"__many__": [json.loads(line) for line in data.split("\n") if line.strip()]}
+            except ValueError:
+                pass
+        if at_eof:  # the last event was cut off mid-JSON: the reply is truncated, not malformed
+            raise StreamInterruptedError(
+                f"the stream from {self.gateway} ended in the middle of a chunk: the reply is incomplete",
+                gateway=self.gateway,
+            )
+        raise InvalidResponseError(
+            f"{self.gateway} sent a malformed JSON chunk: {text_excerpt(data)}",
+            gateway=self.gateway,
+            status_code=200,
+            body=data,
+        )
+
+    def _chunk(self, payload: dict[str, Any], out: list[ChatDelta]) -> None:
+        many = payload.get("__many__")
+        if many is not None:
+            for item in many:
+                if not isinstance(item, dict):
+                    raise InvalidResponseError(
+                        f"{self.gateway} sent a stream chunk that is not a JSON object",
+                        gateway=self.gateway,
+                        status_code=200,
+                        body=item,
+                    )
+                self._chunk(item, out)
+            return
+        delta = self._conv.convert(payload)
+        if delta is None:
+            return
+        content = delta.content
+        if content:
+            parsed = self._parser.feed(content)
+            delta.content = parsed.content
+            if parsed.reasoning or parsed.tool_calls:
+                self._merge(delta, parsed)
+        if delta.content or delta.reasoning or delta.tool_calls:
+            delta.id = self._conv.id
+            out.append(delta)
+
+    def _merge(self, delta: ChatDelta, parsed: ParsedText) -> None:
+        if parsed.reasoning:
+            delta.reasoning += parsed.reasoning
+        for call in parsed.tool_calls:
+            call.index, call.id = self._conv.new_call()
+            self._text_calls += 1
+            delta.tool_calls.append(call)
+
+    # -- end -------------------------------------------------------------------------------------------------
+
+    def finish(self, *, latency_ms: float | None = None) -> list[ChatDelta]:
+        """End of body: flush held-back text, then the ONE final delta. Raises if the reply was cut short.
+
+        `latency_ms` is the driver's measured time, used when the gateway reports none.
+        """
+        if self._finished:
+            return []
+        self._finished = True
+        out: list[ChatDelta] = []
+        if not self.done:
+            for event in self._sse.finish():
+                self._event(event, out, at_eof=True)
+        conv = self._conv
+        if not (self.done or self._complete) and conv.finish_reason is None:
+            raise StreamInterruptedError(
+                f"the stream from {self.gateway} ended before a finish_reason: the reply is incomplete",
+                gateway=self.gateway,
+            )
+        flushed = self._parser.finish()
+        tail = ChatDelta(content=flushed.content)
+        self._merge(tail, flushed)
+        if tail.content or tail.reasoning or tail.tool_calls:
+            tail.id = conv.id
+            out.append(tail)
+        finish_reason = conv.finish_reason
+        if self._text_calls and finish_reason == "stop":
+            finish_reason = "tool_calls"  # the calls came as text, but they are calls all the same
+        model = conv.model or self._requested_model
+        if conv.usage is not None or conv.meta is not None:
+            fallback = self._fallback_cost
+            self.usage = usage_from(
+                conv.usage or {},
+                meta=conv.meta,
+                gateway=self.gateway,
+                model=model,
+                provider=conv.provider,
+                measured_latency_ms=latency_ms,
+                fallback_cost=fallback,
+            )
+        out.append(
+            ChatDelta(
+                finish_reason=finish_reason,
+                usage=self.usage,
+                id=conv.id,
+                model=model,
+                provider=conv.provider,
+            )
+        )
+        return out
+
+
+class ChatStream:
+    """A streamed reply: iterate for `ChatDelta`s; use as a context manager so the response is always
+    closed."""
+
+    def __init__(self, deltas: Generator[ChatDelta, None, None]) -> None:
+        self._deltas = deltas
+
+    def __iter__(self) -> Iterator[ChatDelta]:
+        return self
+
+    def __next__(self) -> ChatDelta:
+        return next(self._deltas)
+
+    def close(self) -> None:
+        """Stop reading and release the connection (idempotent)."""
+        self._deltas.close()
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncChatStream:
+    """The async twin of `ChatStream`: `async for` deltas inside `async with`."""
+
+    def __init__(self, deltas: AsyncGenerator[ChatDelta, None]) -> None:
+        self._deltas = deltas
+
+    def __aiter__(self) -> AsyncIterator[ChatDelta]:
+        return self
+
+    async def __anext__(self) -> ChatDelta:
+        return await self._deltas.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection (idempotent)."""
+        await self._deltas.aclose()
+
+    async def __aenter__(self) -> AsyncChatStream:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
