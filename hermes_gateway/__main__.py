@@ -17,7 +17,7 @@ from ._exceptions import GatewayError
 from ._models_api import LiveModel, MergedModel, fetch_models, is_hermes, merge_live
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 LOCAL = "local"
 """The row label for a model no gateway serves (run it on an OpenAI-compatible server)."""
@@ -83,11 +83,18 @@ def _row_gateways(merged: MergedModel, gateways: Sequence[str]) -> list[str]:
     return shown
 
 
-def _rows(models: Sequence[MergedModel], gateways: Sequence[str], live: bool) -> list[dict[str, str]]:
+def _rows(
+    models: Sequence[MergedModel],
+    gateways: Sequence[str],
+    live: bool,
+    per_gateway: Mapping[str, Mapping[str, MergedModel]] | None = None,
+) -> list[dict[str, str]]:
+    """One row per model and gateway; `per_gateway` (live) gives each gateway's own limits for its row."""
     rows: list[dict[str, str]] = []
-    for merged in models:
-        info = merged.info
-        for gateway in _row_gateways(merged, gateways):
+    for overall in models:
+        for gateway in _row_gateways(overall, gateways):
+            merged = (per_gateway or {}).get(gateway, {}).get(overall.info.name, overall)
+            info = merged.info
             price = info.price(gateway)
             row = {
                 "MODEL": info.name,
@@ -156,13 +163,17 @@ def _models_command(args: argparse.Namespace) -> int:
                 print(f"error: could not fetch the {gateway} model list: {exc}", file=sys.stderr)
                 return 1
         models = merge_live(live)
+        # Each gateway's row shows that gateway's own limits (merge_live alone keeps the smallest of all).
+        per_gateway = {
+            g: {m.info.name: m for m in merge_live([x for x in live if x.gateway == g])} for g in gateways
+        }
     else:
-        models = [MergedModel(info=info) for info in BUILTIN_MODELS]
+        models, per_gateway = [MergedModel(info=info) for info in BUILTIN_MODELS], {}
     if args.json:
         shown = [m for m in models if _row_gateways(m, gateways)]
         print(json.dumps([_as_json(m) for m in shown], indent=2))
     else:
-        print(render_table(_rows(models, gateways, args.live)))
+        print(render_table(_rows(models, gateways, args.live, per_gateway)))
     return 0
 
 
