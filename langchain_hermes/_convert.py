@@ -1,0 +1,479 @@
+"""Pure converters between LangChain's types and the core's wire dicts / `ChatDelta` / `ChatResult`.
+
+Input flow:  `BaseMessage`s → `messages_to_wire` → `ChatRequest["messages"]` (OpenAI-style dicts; text and
+             image parts only, tool calls with their ids, reasoning sent back only where asked).
+Output flow: each streamed `ChatDelta` → `delta_to_chunk` (the hot path) or, for the delta that carries
+             `finish_reason`, `final_chunk`; a whole `ChatResult` → `result_to_message`.
+
+Nothing here does I/O or keeps state, so the sync and async paths of `ChatHermes` share every line of it.
+Every chunk carries `response_metadata["model_provider"] = "hermes"`, which selects this package's
+content-block translator (`_blocks.py`) when LangChain converts chunks to v1 blocks.
+
+Why the hot path builds messages by hand: `AIMessageChunk(...)` runs pydantic validation plus three model
+validators (about 5 µs), and `model_construct` is slower still (it inspects default factories); a plain text
+or reasoning delta needs none of that — its validators are no-ops — so `_plain_chunk` fills the instance
+dict from a prototype the same way `model_construct` would. Anything with tool calls, usage or metadata goes
+through the real constructors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from langchain_core.messages import InvalidToolCall, ToolCall, ToolCallChunk, UsageMetadata
+
+    from hermes_gateway._types import ChatDelta, ChatResult, ToolCallDelta, Usage
+
+MODEL_PROVIDER = "hermes"
+"""`response_metadata["model_provider"]` on every reply, whichever gateway served it."""
+
+REASONING_KEY = "reasoning_content"
+"""Where reasoning goes in `additional_kwargs` (what langchain-core's block parser reads)."""
+
+_SKIPPED_BLOCKS = frozenset(
+    {
+        "tool_use",
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+        "thinking",
+        "reasoning",
+        "reasoning_content",
+        "redacted_thinking",
+        "non_standard",
+    }
+)
+"""Content blocks that are not content for the wire: tool calls travel in `tool_calls`, reasoning in its
+own field."""
+
+_UNSUPPORTED_BLOCKS = frozenset({"file", "audio", "input_audio", "video", "document", "pdf"})
+
+
+class UnsupportedContentError(ValueError):
+    """A message holds content (audio, files, PDFs) that no Hermes model on these gateways accepts."""
+
+
+# --- input: LangChain messages → wire dicts -------------------------------------------------------------
+
+
+def _image_part(block: dict[str, Any]) -> dict[str, Any] | None:
+    """An OpenAI `image_url` part from any LangChain / OpenAI / Anthropic image block, or None."""
+    kind = block.get("type")
+    if kind == "image_url":
+        image_url = block.get("image_url")
+        if isinstance(image_url, str):
+            return {"type": "image_url", "image_url": {"url": image_url}}
+        if isinstance(image_url, dict) and image_url.get("url"):
+            return {"type": "image_url", "image_url": dict(image_url)}
+        return None
+    if kind != "image":
+        return None
+    source = block.get("source")
+    if isinstance(source, dict):  # Anthropic shape
+        if source.get("type") == "base64" and source.get("data"):
+            mime = source.get("media_type") or "image/png"
+            return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{source['data']}"}}
+        if source.get("type") == "url" and source.get("url"):
+            return {"type": "image_url", "image_url": {"url": source["url"]}}
+        return None
+    url = block.get("url")
+    data = block.get("base64")
+    source_type = block.get("source_type")  # v0 data blocks
+    if source_type == "url":
+        url = url or block.get("data")
+    elif source_type == "base64":
+        data = data or block.get("data")
+    if url:
+        return {"type": "image_url", "image_url": {"url": url}}
+    if data:
+        mime = block.get("mime_type") or "image/png"
+        return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
+    if block.get("file_id") or source_type == "id":
+        raise UnsupportedContentError("image blocks that reference a provider file id cannot be sent")
+    return None
+
+
+def content_to_wire(content: str | list[str | dict[str, Any]]) -> str | list[dict[str, Any]]:
+    """LangChain content → a string, or text + `image_url` parts when there are images.
+
+    Text-only content collapses to one string (joined like `BaseMessage.text`): every Hermes chat template
+    renders plain strings, and AI/ML API's Nous-Hermes-2 spec takes nothing else reliably.
+    """
+    if isinstance(content, str):
+        return content
+    texts: list[str] = []
+    parts: list[dict[str, Any]] = []
+    has_image = False
+    for block in content:
+        if isinstance(block, str):
+            texts.append(block)
+            parts.append({"type": "text", "text": block})
+            continue
+        kind = block.get("type")
+        if kind == "text" or (kind is None and isinstance(block.get("text"), str)):
+            text = block.get("text") or ""
+            texts.append(text)
+            parts.append({"type": "text", "text": text})
+        elif kind in ("image", "image_url"):
+            part = _image_part(block)
+            if part is None:
+                raise UnsupportedContentError(
+                    f"image block without a url or base64 data: keys {sorted(block)}"
+                )
+            parts.append(part)
+            has_image = True
+        elif kind in _SKIPPED_BLOCKS:
+            continue
+        elif kind in _UNSUPPORTED_BLOCKS:
+            raise UnsupportedContentError(
+                f"{kind!r} content is not supported: Hermes models on APIpie and AI/ML API take text and "
+                "images (vision models only)"
+            )
+        else:
+            raise UnsupportedContentError(f"unsupported content block type {kind!r}")
+    return parts if has_image else "".join(texts)
+
+
+def has_image_parts(messages: Sequence[dict[str, Any]]) -> bool:
+    """Whether any wire message carries an `image_url` part (checked before a request is sent)."""
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list) and any(part.get("type") == "image_url" for part in content):
+            return True
+    return False
+
+
+def _reasoning_of(message: AIMessage) -> str:
+    reasoning = message.additional_kwargs.get(REASONING_KEY)
+    if isinstance(reasoning, str) and reasoning:
+        return reasoning
+    if isinstance(message.content, list):  # v1 content blocks
+        texts = [
+            block.get("reasoning") or ""
+            for block in message.content
+            if isinstance(block, dict) and block.get("type") == "reasoning"
+        ]
+        return "".join(t for t in texts if isinstance(t, str))
+    return ""
+
+
+def _wire_tool_call(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call["id"],
+        "type": "function",
+        "function": {"name": call["name"], "arguments": json.dumps(call["args"], ensure_ascii=False)},
+    }
+
+
+def _wire_invalid_tool_call(call: InvalidToolCall) -> dict[str, Any]:
+    return {
+        "id": call.get("id"),
+        "type": "function",
+        "function": {"name": call.get("name") or "", "arguments": call.get("args") or ""},
+    }
+
+
+def _tool_result_text(content: str | list[str | dict[str, Any]]) -> str:
+    """Tool results are text on every Hermes path (`<tool_response>` in prompt mode, `tool` role natively)."""
+    if isinstance(content, str):
+        return content
+    texts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            texts.append(block)
+        elif block.get("type") == "text" or (block.get("type") is None and "text" in block):
+            texts.append(str(block.get("text", "")))
+        elif block.get("type") in ("image", "image_url", *_UNSUPPORTED_BLOCKS):
+            raise UnsupportedContentError(
+                f"{block.get('type')!r} blocks in a ToolMessage are not supported by Hermes models"
+            )
+        else:
+            texts.append(json.dumps(block, ensure_ascii=False))
+    return "".join(texts)
+
+
+def message_to_wire(message: BaseMessage, *, reasoning_field: str | None = None) -> dict[str, Any]:
+    """One LangChain message → one OpenAI-style dict.
+
+    `name` is not sent: no Hermes chat template renders it and strict gateways reject unknown fields.
+    `reasoning_field` (e.g. `"reasoning_content"`) sends an assistant's reasoning back, for models whose
+    providers need it on multi-turn tool use; None leaves it out.
+    """
+    if isinstance(message, HumanMessage):
+        return {"role": "user", "content": content_to_wire(message.content)}
+    if isinstance(message, SystemMessage):
+        return {"role": "system", "content": content_to_wire(message.content)}
+    if isinstance(message, AIMessage):
+        content = content_to_wire(message.content)
+        wire: dict[str, Any] = {"role": "assistant", "content": content}
+        calls = [_wire_tool_call(c) for c in message.tool_calls]
+        calls += [_wire_invalid_tool_call(c) for c in message.invalid_tool_calls]
+        if calls:
+            wire["tool_calls"] = calls
+            if not content:
+                wire["content"] = None
+        if reasoning_field is not None and (reasoning := _reasoning_of(message)):
+            wire[reasoning_field] = reasoning
+        return wire
+    if isinstance(message, ToolMessage):
+        return {
+            "role": "tool",
+            "tool_call_id": message.tool_call_id,
+            "content": _tool_result_text(message.content),
+        }
+    if isinstance(message, ChatMessage):
+        return {"role": message.role, "content": content_to_wire(message.content)}
+    if isinstance(message, FunctionMessage):
+        return {"role": "function", "name": message.name, "content": _tool_result_text(message.content)}
+    raise TypeError(f"cannot send a {type(message).__name__} to a chat model")
+
+
+def messages_to_wire(
+    messages: Sequence[BaseMessage], *, reasoning_field: str | None = None
+) -> list[dict[str, Any]]:
+    return [message_to_wire(m, reasoning_field=reasoning_field) for m in messages]
+
+
+# --- output: usage, tool calls, metadata --------------------------------------------------------------
+
+
+def usage_to_metadata(usage: Usage) -> UsageMetadata:
+    metadata: UsageMetadata = {
+        "input_tokens": usage.prompt_tokens,
+        "output_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
+    }
+    if usage.cached_tokens is not None:
+        metadata["input_token_details"] = {"cache_read": usage.cached_tokens}
+    if usage.reasoning_tokens is not None:
+        metadata["output_token_details"] = {"reasoning": usage.reasoning_tokens}
+    return metadata
+
+
+def parse_tool_calls(
+    calls: Sequence[tuple[str | None, str, str]],
+) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """(id, name, arguments JSON text) → valid tool calls, and invalid ones (never dropped).
+
+    Empty arguments mean "no arguments" (`{}`); anything that is not a JSON object is invalid.
+    """
+    valid: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call_id, name, arguments in calls:
+        text = arguments.strip()
+        try:
+            args = json.loads(text) if text else {}
+        except ValueError as exc:
+            invalid.append(invalid_tool_call(name=name or None, args=arguments, id=call_id, error=str(exc)))
+            continue
+        if not isinstance(args, dict) or not name:
+            error = "arguments are not a JSON object" if not isinstance(args, dict) else "no function name"
+            invalid.append(invalid_tool_call(name=name or None, args=arguments, id=call_id, error=error))
+            continue
+        valid.append(tool_call(name=name, args=args, id=call_id))
+    return valid, invalid
+
+
+def response_metadata(
+    *,
+    model_name: str,
+    gateway: str,
+    finish_reason: str | None,
+    usage: Usage | None,
+    response_id: str | None,
+    served_model: str | None,
+    provider: str | None,
+) -> dict[str, Any]:
+    """The metadata every reply carries (once per stream, on its last chunk)."""
+    return {
+        "model_name": model_name,
+        "model_provider": MODEL_PROVIDER,
+        "gateway": gateway,
+        "provider": provider if provider is not None else (usage.provider if usage else None),
+        "model": served_model if served_model is not None else (usage.model if usage else None),
+        "finish_reason": finish_reason,
+        "cost_usd": usage.cost_usd if usage else None,
+        "latency_ms": usage.latency_ms if usage else None,
+        "id": response_id,
+    }
+
+
+def result_to_message(
+    result: ChatResult, *, model_name: str, gateway: str, output_version: str | None = None
+) -> AIMessage:
+    """A whole reply → `AIMessage` (tool-call JSON parsed strictly; bad calls become invalid_tool_calls)."""
+    valid, invalid = parse_tool_calls([(c.id, c.name, c.arguments) for c in result.tool_calls])
+    additional_kwargs: dict[str, Any] = {REASONING_KEY: result.reasoning} if result.reasoning else {}
+    return AIMessage(
+        content=result.content,
+        additional_kwargs=additional_kwargs,
+        tool_calls=valid,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage_to_metadata(result.usage) if result.usage else None,
+        response_metadata=response_metadata(
+            model_name=model_name,
+            gateway=result.gateway or gateway,
+            finish_reason=result.finish_reason,
+            usage=result.usage,
+            response_id=result.id,
+            served_model=result.model,
+            provider=result.provider,
+        ),
+        id=result.id,
+    )
+
+
+def result_to_generation(result: ChatResult, *, model_name: str, gateway: str) -> ChatGeneration:
+    message = result_to_message(result, model_name=model_name, gateway=gateway)
+    return ChatGeneration(message=message, generation_info={"finish_reason": result.finish_reason})
+
+
+# --- the streaming hot path -------------------------------------------------------------------------------
+
+_CHUNK_PROTOTYPE = AIMessageChunk(content="")
+_CHUNK_DEFAULTS: dict[str, Any] = dict(_CHUNK_PROTOTYPE.__dict__)
+_FRESH_CONTAINERS = tuple(k for k, v in _CHUNK_DEFAULTS.items() if isinstance(v, (list, dict)))
+_GEN_PROTOTYPE = ChatGenerationChunk(message=_CHUNK_PROTOTYPE)
+_GEN_DEFAULTS: dict[str, Any] = dict(_GEN_PROTOTYPE.__dict__)
+_FAST_PATH = (
+    set(_CHUNK_DEFAULTS) == set(AIMessageChunk.model_fields)
+    and set(_GEN_DEFAULTS) == set(ChatGenerationChunk.model_fields)
+    and _CHUNK_PROTOTYPE.__pydantic_extra__ is None
+    and _CHUNK_PROTOTYPE.__pydantic_private__ is None
+    and _GEN_PROTOTYPE.__pydantic_extra__ is None
+    and _GEN_PROTOTYPE.__pydantic_private__ is None
+)
+"""The hand-built path is used only while the installed langchain-core has exactly the fields we copy."""
+
+_new_chunk = AIMessageChunk.__new__
+_new_gen = ChatGenerationChunk.__new__
+_set = object.__setattr__
+_CONTENT_ONLY = frozenset({"content", "response_metadata"})
+_CONTENT_KWARGS = frozenset({"content", "additional_kwargs", "response_metadata"})
+_MESSAGE_ONLY = frozenset({"message"})
+
+
+def _plain_chunk(content: str, reasoning: str) -> ChatGenerationChunk:
+    """A text / reasoning chunk without validation (see the module docstring for why that is safe)."""
+    if not _FAST_PATH:
+        kwargs = {REASONING_KEY: reasoning} if reasoning else {}
+        return ChatGenerationChunk(
+            message=AIMessageChunk(
+                content=content,
+                additional_kwargs=kwargs,
+                response_metadata={"model_provider": MODEL_PROVIDER},
+            )
+        )
+    values = _CHUNK_DEFAULTS.copy()
+    for key in _FRESH_CONTAINERS:
+        values[key] = type(values[key])()
+    values["content"] = content
+    values["response_metadata"] = {"model_provider": MODEL_PROVIDER}
+    if reasoning:
+        values["additional_kwargs"] = {REASONING_KEY: reasoning}
+    message = _new_chunk(AIMessageChunk)
+    _set(message, "__dict__", values)
+    _set(message, "__pydantic_fields_set__", set(_CONTENT_KWARGS if reasoning else _CONTENT_ONLY))
+    _set(message, "__pydantic_extra__", None)
+    _set(message, "__pydantic_private__", None)
+    gen_values = _GEN_DEFAULTS.copy()
+    gen_values["message"] = message
+    gen_values["text"] = content
+    generation = _new_gen(ChatGenerationChunk)
+    _set(generation, "__dict__", gen_values)
+    _set(generation, "__pydantic_fields_set__", set(_MESSAGE_ONLY))
+    _set(generation, "__pydantic_extra__", None)
+    _set(generation, "__pydantic_private__", None)
+    return generation
+
+
+def tool_call_chunks(deltas: Sequence[ToolCallDelta]) -> list[ToolCallChunk]:
+    return [tool_call_chunk(name=d.name, args=d.arguments, id=d.id, index=d.index) for d in deltas]
+
+
+def delta_to_chunk(delta: ChatDelta) -> ChatGenerationChunk:
+    """A content / reasoning / tool-call delta (not the final one) → one chunk."""
+    if not delta.tool_calls:
+        return _plain_chunk(delta.content, delta.reasoning)
+    kwargs = {REASONING_KEY: delta.reasoning} if delta.reasoning else {}
+    return ChatGenerationChunk(
+        message=AIMessageChunk(
+            content=delta.content,
+            additional_kwargs=kwargs,
+            tool_call_chunks=tool_call_chunks(delta.tool_calls),
+            response_metadata={"model_provider": MODEL_PROVIDER},
+        )
+    )
+
+
+def final_chunk(
+    delta: ChatDelta, *, model_name: str, gateway: str, usage: bool = True
+) -> ChatGenerationChunk:
+    """The delta with `finish_reason` → the last chunk: usage (exactly once), metadata, `chunk_position`.
+
+    The core emits finish_reason and usage together on one delta, however often the gateway repeated its
+    (cumulative) usage, so usage reaches LangChain's chunk addition exactly once and is never double counted.
+    """
+    kwargs = {REASONING_KEY: delta.reasoning} if delta.reasoning else {}
+    message = AIMessageChunk(
+        content=delta.content,
+        additional_kwargs=kwargs,
+        tool_call_chunks=tool_call_chunks(delta.tool_calls),
+        usage_metadata=usage_to_metadata(delta.usage) if usage and delta.usage else None,
+        response_metadata=response_metadata(
+            model_name=model_name,
+            gateway=(delta.usage.gateway if delta.usage and delta.usage.gateway else gateway),
+            finish_reason=delta.finish_reason,
+            usage=delta.usage,
+            response_id=delta.id,
+            served_model=delta.model,
+            provider=delta.provider,
+        ),
+        chunk_position="last",
+    )
+    return ChatGenerationChunk(message=message, generation_info={"finish_reason": delta.finish_reason})
+
+
+def tool_choice_to_wire(
+    tool_choice: dict[str, Any] | str | bool | None, tool_names: Sequence[str]
+) -> dict[str, Any] | str | None:
+    """LangChain's tool_choice spellings → the OpenAI wire value (None: send nothing)."""
+    if tool_choice is None or tool_choice is False:
+        return None
+    if tool_choice is True:
+        return "required"
+    if isinstance(tool_choice, dict):
+        return tool_choice
+    if tool_choice in ("any", "required"):
+        return "required"
+    if tool_choice in ("auto", "none"):
+        return tool_choice
+    if tool_choice in tool_names:
+        return {"type": "function", "function": {"name": tool_choice}}
+    raise ValueError(
+        f"tool_choice={tool_choice!r} is neither 'auto', 'none', 'any', 'required', True nor the name of a "
+        f"bound tool ({', '.join(tool_names) or 'no tools bound'})"
+    )
+
+
+JsonMethod = Literal["json_mode", "json_schema"]

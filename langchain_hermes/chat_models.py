@@ -1,0 +1,537 @@
+"""`ChatHermes`: Hermes models on APIpie, AI/ML API or an OpenAI-compatible server, as a LangChain chat model.
+
+Input flow:  LangChain messages + bound kwargs → `_prepare` (pure: wire messages, defaults, per-call
+             overrides, vision and JSON-mode decisions) → a `ChatRequest` for the shared `GatewayClient`.
+Output flow: `GatewayClient.chat` → `ChatResult` → `AIMessage` (`_convert.result_to_message`);
+             `GatewayClient.stream` → `ChatDelta`s → chunks (`_convert.delta_to_chunk`, and `final_chunk` for
+             the one delta carrying finish_reason + usage).
+
+The four entry points (`_generate`, `_agenerate`, `_stream`, `_astream`) only call the client and map its
+output: tool-call parsing, Hermes prompt mode, retries and usage all live in the core.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.language_models.model_profile import ModelProfile
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+from hermes_gateway import _catalog
+from hermes_gateway._gateways import DIALECTS, get_dialect
+from hermes_gateway._json_mode import json_schema_system_prompt
+
+from . import _blocks  # noqa: F401  # registers the "hermes" content-block translator
+from ._convert import (
+    delta_to_chunk,
+    final_chunk,
+    has_image_parts,
+    messages_to_wire,
+    result_to_generation,
+    tool_choice_to_wire,
+)
+from ._structured import build_structured_output
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+
+    from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+    from langchain_core.messages import AIMessage, BaseMessage
+    from langchain_core.runnables import Runnable
+    from langchain_core.tools import BaseTool
+
+    from hermes_gateway._client import GatewayClient
+    from hermes_gateway._types import ChatRequest, ToolMode
+
+GatewayLiteral = Literal["apipie", "aimlapi", "openai"]
+
+_REQUEST_KEYS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "stop",
+        "n",
+        "seed",
+        "presence_penalty",
+        "frequency_penalty",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "stream_options",
+    }
+)
+"""Per-call kwargs that are top-level `ChatRequest` fields; any other kwarg goes into `extra_body`."""
+
+_DROPPED_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
+"""Kwargs LangChain may pass through to `_generate` that are not request parameters."""
+
+JSON_SCHEMA_KWARG = "hermes_json_schema"
+"""Bound by `with_structured_output` for the JSON methods: the schema to put in the Hermes `<schema>` system
+prompt when the gateway cannot take `response_format` (see `_uses_prompt_json`)."""
+
+REASONING_WIRE_FIELD = "reasoning_content"
+"""The assistant-message field reasoning is sent back in, for models the catalog marks as reasoning."""
+
+_RESPONSE_FORMAT_GATEWAYS = frozenset({"aimlapi", "openai"})
+"""Gateways that document `response_format` (AI/ML API's model specs; vLLM / llama.cpp / Ollama servers).
+APIpie does not document it, so JSON modes there use the Hermes `<schema>` prompt."""
+
+
+class _ClientSlot:
+    """Holds one model object's lazily created `GatewayClient`; never copied, pickled or serialised.
+
+    A deep copy or an unpickled model starts with an empty slot and builds its own client on first use.
+    """
+
+    __slots__ = ("client", "key", "lock")
+
+    def __init__(self) -> None:
+        self.client: GatewayClient | None = None
+        self.key: tuple[Any, ...] | None = None
+        self.lock = threading.Lock()
+
+    def __eq__(self, other: object) -> bool:
+        # A cache, not state: two models with equal fields are equal whatever their clients.
+        return isinstance(other, _ClientSlot)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientSlot:
+        return _ClientSlot()
+
+    def __reduce__(self) -> tuple[type[_ClientSlot], tuple[()]]:
+        return (_ClientSlot, ())
+
+
+@dataclass(slots=True)
+class _Call:
+    """One prepared call: the wire request and what the reply mapping needs."""
+
+    request: ChatRequest
+    tool_mode: ToolMode
+    model_name: str
+
+
+class ChatHermes(BaseChatModel):
+    """Nous Research Hermes models through APIpie, AI/ML API or a local OpenAI-compatible server.
+
+    ```python
+    from langchain_hermes import ChatHermes
+
+    llm = ChatHermes(model="hermes-3-llama-3.1-70b", gateway="aimlapi")  # key from AIMLAPI_API_KEY
+    llm.invoke("Hello")
+    ```
+
+    `model` may be a canonical catalog name, a `NousResearch/...` name or any gateway's id: it is resolved to
+    the id of the chosen gateway. Tool calling works for every model: natively where the catalog says the
+    model supports `tools` on that gateway, otherwise through the Hermes `<tool_call>` prompt (`tool_mode`).
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
+
+    model: str = Field(default="hermes-3-llama-3.1-70b", validation_alias=AliasChoices("model", "model_name"))
+    """Catalog name, `NousResearch/` name, or a gateway's model id; unknown names are sent unchanged."""
+    gateway: GatewayLiteral = "apipie"
+    """`apipie`, `aimlapi`, or `openai` (any OpenAI-compatible server; needs `base_url`)."""
+    api_key: SecretStr | None = None
+    """Read from the gateway's env var (APIPIE_API_KEY, AIMLAPI_API_KEY / AIML_API_KEY, OPENAI_API_KEY) when
+    not given. Never required at construction: a missing key is reported at the first request."""
+    base_url: str | None = None
+    """None: the gateway's `*_BASE_URL` env var, else its public endpoint."""
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
+    timeout: float | None = Field(default=None, gt=0.0)
+    """Seconds for connecting and for each read; None: the core's default (60 s)."""
+    max_retries: int | None = Field(default=None, ge=0)
+    """Retries after the first attempt on connection errors, 408/409/429/5xx; None: the core's default (2)."""
+    streaming: bool = False
+    """Stream under `invoke` too (LangChain's `streaming=True` convention)."""
+    stream_usage: bool = True
+    """Report usage on the last streamed chunk (the core always asks for it where the gateway allows);
+    False leaves `usage_metadata` off streamed replies."""
+    tool_mode: Literal["auto", "native", "hermes"] = "auto"
+    """`auto`: native `tools` where the catalog says they work, else the Hermes prompt; or force one."""
+    provider: str | None = None
+    """Upstream provider to route to (APIpie `provider`, e.g. `openrouter`; AI/ML API `provider` override)."""
+    force_provider: bool | None = None
+    """APIpie: fail instead of falling back when `provider` cannot serve the request."""
+    routing: Literal["price", "perf", "perf_avg"] | None = None
+    """APIpie: route by lowest price, best performance or best average performance."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra top-level request fields (e.g. `seed`, `presence_penalty`)."""
+    extra_body: dict[str, Any] | None = None
+    """Merged into the JSON body last: gateway extensions such as `top_k`, `repetition_penalty`, `min_p`."""
+    default_headers: dict[str, str] | None = None
+    allow_insecure_http: bool = False
+    """Allow plain http to a non-loopback `base_url`."""
+
+    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+
+    # --- validation --------------------------------------------------------------------------------------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_unknown(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            known = set(cls.model_fields)
+            for field in cls.model_fields.values():
+                if isinstance(field.validation_alias, AliasChoices):
+                    known.update(str(c) for c in field.validation_alias.choices)
+            unknown = sorted(k for k in values if k not in known)
+            if unknown:
+                raise ValueError(
+                    f"unknown ChatHermes parameter(s) {unknown}: pass request fields in model_kwargs= "
+                    "(top-level) or extra_body= (gateway extensions)"
+                )
+        return values
+
+    @model_validator(mode="after")
+    def _check_gateway_options(self) -> Self:
+        dialect = get_dialect(self.gateway)
+        if self.api_key is None and (env_key := dialect.env_api_key()):
+            self.api_key = SecretStr(env_key)
+        if self.gateway == "openai" and not (self.base_url or dialect.env_base_url()):
+            raise ValueError(
+                "gateway='openai' needs base_url= (or OPENAI_BASE_URL), e.g. http://localhost:8000/v1"
+            )
+        if self.gateway != "apipie" and (self.routing is not None or self.force_provider is not None):
+            raise ValueError(
+                "routing= and force_provider= are APIpie options; use them with gateway='apipie'"
+            )
+        if self.gateway == "openai" and self.provider is not None:
+            raise ValueError(
+                "provider= routes on APIpie or AI/ML API; it has no meaning for gateway='openai'"
+            )
+        overlap = sorted(set(self.model_kwargs) & set(type(self).model_fields))
+        if overlap:
+            raise ValueError(f"model_kwargs {overlap} are ChatHermes parameters: pass them directly")
+        if "model" in self.model_kwargs or "messages" in self.model_kwargs:
+            raise ValueError("model_kwargs may not set 'model' or 'messages'")
+        if not self.model.strip():
+            raise ValueError("model must be a non-empty model name")
+        if self.gateway in _catalog.CATALOG_GATEWAYS:
+            _catalog.warn_if_deprecated(self.model, self.gateway, stacklevel=4)
+        return self
+
+    # --- LangChain metadata ------------------------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "hermes-chat"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_hermes", "chat_models"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": DIALECTS[self.gateway].api_key_envs[0]}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "gateway": self.gateway,
+            "base_url": self.base_url,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "stop": self.stop,
+            "tool_mode": self.tool_mode,
+            "provider": self.provider,
+            "force_provider": self.force_provider,
+            "routing": self.routing,
+            "model_kwargs": self.model_kwargs,
+            "extra_body": self.extra_body,
+        }
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider=self.gateway,
+            ls_model_name=str(kwargs.get("model") or self.model),
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        if ls_stop := stop or kwargs.get("stop") or self.stop:
+            params["ls_stop"] = ls_stop
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        info = _catalog.lookup(self.model)
+        if info is None:
+            return None
+        deprecated = self.gateway in _catalog.CATALOG_GATEWAYS and info.deprecation(self.gateway) is not None
+        return ModelProfile(
+            name=info.name,
+            status="deprecated" if deprecated else "active",
+            open_weights=True,
+            max_input_tokens=info.context_window,
+            max_output_tokens=info.max_output_tokens,
+            text_inputs=True,
+            text_outputs=True,
+            image_inputs=info.vision,
+            image_url_inputs=info.vision,
+            pdf_inputs=False,
+            audio_inputs=False,
+            video_inputs=False,
+            image_tool_message=False,
+            pdf_tool_message=False,
+            reasoning_output=info.reasoning,
+            # Every model can call tools: natively where the catalog says so, else via the Hermes prompt.
+            tool_calling=True,
+            tool_choice=True,
+            tool_call_streaming=True,
+            structured_output=self.gateway in _RESPONSE_FORMAT_GATEWAYS
+            and info.supports_native_tools(self.gateway),
+        )
+
+    # --- the client --------------------------------------------------------------------------------------
+
+    def _client_key(self) -> tuple[Any, ...]:
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        headers = tuple(sorted(self.default_headers.items())) if self.default_headers else None
+        return (
+            self.gateway,
+            key,
+            self.base_url,
+            self.timeout,
+            self.max_retries,
+            headers,
+            self.allow_insecure_http,
+        )
+
+    def _get_client(self) -> GatewayClient:
+        """This model's client, created on first use and reused; rebuilt if connection settings changed."""
+        slot = self._slot
+        client = slot.client
+        key = self._client_key()
+        if client is not None and slot.key == key:
+            return client
+        if client is not None:  # settings changed (or a shallow copy was edited): use a slot of our own
+            slot = self._slot = _ClientSlot()
+        with slot.lock:
+            if slot.client is None:
+                from hermes_gateway._client import GatewayClient
+
+                kwargs: dict[str, Any] = {
+                    "api_key": self.api_key,
+                    "base_url": self.base_url,
+                    "default_headers": self.default_headers,
+                    "allow_insecure_http": self.allow_insecure_http,
+                }
+                if self.timeout is not None:
+                    kwargs["timeout"] = self.timeout
+                if self.max_retries is not None:
+                    kwargs["max_retries"] = self.max_retries
+                slot.client = GatewayClient(self.gateway, **kwargs)
+                slot.key = key
+            return slot.client
+
+    def close(self) -> None:
+        """Close this model's HTTP connections (a new client is created if the model is used again)."""
+        slot, self._slot = self._slot, _ClientSlot()
+        if slot.client is not None:
+            slot.client.close()
+
+    async def aclose(self) -> None:
+        slot, self._slot = self._slot, _ClientSlot()
+        if slot.client is not None:
+            await slot.client.aclose()
+
+    # --- request building (pure) -------------------------------------------------------------------------
+
+    def _uses_prompt_json(self, info: _catalog.ModelInfo | None, tool_mode: str) -> bool:
+        """JSON modes go through the Hermes `<schema>` prompt instead of `response_format` when the gateway
+        does not document `response_format`, or the call is in prompt mode anyway."""
+        if tool_mode == "hermes" or self.gateway not in _RESPONSE_FORMAT_GATEWAYS:
+            return True
+        return tool_mode == "auto" and info is not None and not info.supports_native_tools(self.gateway)
+
+    def _prepare(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> _Call:
+        kwargs = dict(kwargs)
+        for name in _DROPPED_KWARGS:
+            kwargs.pop(name, None)
+        model_name = str(kwargs.pop("model", None) or self.model)
+        tool_mode = cast("ToolMode", kwargs.pop("tool_mode", None) or self.tool_mode)
+        json_schema = kwargs.pop(JSON_SCHEMA_KWARG, None)
+        info = _catalog.lookup(model_name)
+
+        wire = messages_to_wire(
+            messages, reasoning_field=REASONING_WIRE_FIELD if info is not None and info.reasoning else None
+        )
+        if info is not None and not info.vision and has_image_parts(wire):
+            raise ValueError(
+                f"{model_name} takes no image input; use a vision model such as 'nous-hermes-2-vision-7b'"
+            )
+        # The core resolves the name to this gateway's id (and looks it up again for tool mode and costs).
+        request: ChatRequest = {"model": model_name, "messages": wire}
+        if self.temperature is not None:
+            request["temperature"] = self.temperature
+        if self.top_p is not None:
+            request["top_p"] = self.top_p
+        if self.max_tokens is not None:
+            request["max_tokens"] = self.max_tokens
+        stop_list = stop if stop is not None else self.stop
+        if stop_list:
+            request["stop"] = list(stop_list)
+        body = cast("dict[str, Any]", request)
+        body.update(self.model_kwargs)
+
+        extra: dict[str, Any] = {}
+        if self.provider is not None:
+            extra["provider"] = self.provider
+        if self.force_provider is not None:
+            extra["force_provider"] = self.force_provider
+        if self.routing is not None:
+            extra["routing"] = self.routing
+        if self.extra_body:
+            extra.update(self.extra_body)
+        for key, value in kwargs.items():
+            if key == "extra_body":
+                extra.update(value or {})
+            elif key in _REQUEST_KEYS:
+                if value is not None:
+                    body[key] = value
+            else:
+                extra[key] = value
+        if extra:
+            request["extra_body"] = extra
+
+        if json_schema is not None and self._uses_prompt_json(info, tool_mode):
+            request.pop("response_format", None)
+            request["messages"] = _with_system_prompt(wire, json_schema_system_prompt(json_schema))
+        return _Call(request=request, tool_mode=tool_mode, model_name=model_name)
+
+    # --- the four entry points ---------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        call = self._prepare(messages, stop, kwargs)
+        result = self._get_client().chat(call.request, tool_mode=call.tool_mode)
+        return ChatResult(
+            generations=[result_to_generation(result, model_name=call.model_name, gateway=self.gateway)]
+        )
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        call = self._prepare(messages, stop, kwargs)
+        result = await self._get_client().achat(call.request, tool_mode=call.tool_mode)
+        return ChatResult(
+            generations=[result_to_generation(result, model_name=call.model_name, gateway=self.gateway)]
+        )
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        call = self._prepare(messages, stop, kwargs)
+        model_name, gateway, usage = call.model_name, self.gateway, self.stream_usage
+        with self._get_client().stream(call.request, tool_mode=call.tool_mode) as deltas:
+            for delta in deltas:
+                if delta.finish_reason is None:
+                    yield delta_to_chunk(delta)
+                else:
+                    yield final_chunk(delta, model_name=model_name, gateway=gateway, usage=usage)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        call = self._prepare(messages, stop, kwargs)
+        model_name, gateway, usage = call.model_name, self.gateway, self.stream_usage
+        async with self._get_client().astream(call.request, tool_mode=call.tool_mode) as deltas:
+            async for delta in deltas:
+                if delta.finish_reason is None:
+                    yield delta_to_chunk(delta)
+                else:
+                    yield final_chunk(delta, model_name=model_name, gateway=gateway, usage=usage)
+
+    # --- tools and structured output ---------------------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (BaseTool, functions, pydantic models, TypedDicts or OpenAI dicts) to this model.
+
+        `tool_choice`: a tool's name, `"auto"`, `"none"`, or `"any"` / `"required"` / True to force a call.
+        In prompt mode the core renders the tools and the choice into the Hermes system prompt.
+        """
+        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        names = [t["function"]["name"] for t in formatted if "function" in t]
+        choice = tool_choice_to_wire(tool_choice, names)
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Structured output via tool calling (default), `json_mode` or `json_schema`.
+
+        Where the gateway does not take `response_format` (APIpie, prompt mode), the JSON methods put the
+        schema in the Hermes `<schema>` system prompt and read the JSON out of the reply leniently.
+        """
+        return build_structured_output(
+            self, schema, method=method, include_raw=include_raw, strict=strict, **kwargs
+        )
+
+
+def _with_system_prompt(messages: list[dict[str, Any]], prompt: str) -> list[dict[str, Any]]:
+    """`messages` with `prompt` leading the first system message (a new list; the input is not mutated)."""
+    if messages and messages[0].get("role") == "system" and isinstance(messages[0].get("content"), str):
+        first = {**messages[0], "content": f"{prompt}\n\n{messages[0]['content']}"}
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": prompt}, *messages]
+
+
+__all__ = ["ChatHermes"]
