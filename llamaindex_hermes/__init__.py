@@ -1,1 +1,16 @@
-"""Hermes for LlamaIndex."""
+"""Hermes for LlamaIndex: `Hermes`, a `FunctionCallingLLM` on the shared `hermes_gateway` client.
+
+```python
+from llamaindex_hermes import Hermes
+
+llm = Hermes(model="hermes-3-llama-3.1-70b", gateway="apipie")  # key from APIPIE_API_KEY
+print(llm.complete("Say hello").text)
+```
+"""
+
+from __future__ import annotations
+
+from llamaindex_hermes._convert import INVALID_ARGUMENTS_KEY
+from llamaindex_hermes.base import DEFAULT_CONTEXT_WINDOW, GATEWAYS, Hermes
+
+__all__ = ["DEFAULT_CONTEXT_WINDOW", "GATEWAYS", "INVALID_ARGUMENTS_KEY", "Hermes"]

@@ -1,0 +1,153 @@
+"""Streaming overhead of `llamaindex_hermes.Hermes` against raw httpx and LlamaIndex's `OpenAILike`.
+
+One run, one loopback server streaming the same 1000-chunk SSE reply to every contender, repetitions
+interleaved (raw, Hermes, OpenAILike, raw, Hermes, ...) so that machine noise hits all three alike:
+
+- raw:        httpx streaming + `json.loads` of every `data:` line (the floor: no framework at all)
+- hermes:     `Hermes.stream_chat` (gateway="openai" → this server), every `ChatResponse` consumed
+- openailike: `OpenAILike.stream_chat` (llama-index-llms-openai-like) on the same server
+
+Targets (issue 4): hermes <= 3x raw, and openailike / hermes >= 4.
+
+    python benchmarks/bench_llamaindex.py [--chunks 1000] [--reps 15] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+from llama_index.core.llms import ChatMessage
+
+from llamaindex_hermes import Hermes
+
+MODEL = "hermes-3-llama-3.1-70b"
+
+
+def sse_body(chunks: int) -> bytes:
+    """An OpenAI-style stream: `chunks` content deltas, a finish chunk, a usage chunk, [DONE]."""
+    head = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": MODEL}
+    lines = []
+    for i in range(chunks):
+        delta: dict[str, object] = {"content": f"tok{i} "}
+        if i == 0:
+            delta["role"] = "assistant"
+        event = {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+        lines.append(f"data: {json.dumps(event)}\n\n")
+    lines.append(
+        f"data: {json.dumps({**head, 'choices': [{'index': 0, 'delta': {}, 'finish_reason': 'stop'}]})}\n\n"
+    )
+    usage = {"prompt_tokens": 12, "completion_tokens": chunks, "total_tokens": 12 + chunks}
+    lines.append(f"data: {json.dumps({**head, 'choices': [], 'usage': usage})}\n\n")
+    lines.append("data: [DONE]\n\n")
+    return "".join(lines).encode()
+
+
+def serve(body: bytes) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+def contenders(base_url: str, chunks: int) -> dict[str, Callable[[], int]]:
+    messages = [ChatMessage(role="user", content="Count.")]
+    raw_client = httpx.Client(timeout=60)
+    payload = {"model": MODEL, "messages": [{"role": "user", "content": "Count."}], "stream": True}
+
+    def raw() -> int:
+        n = 0
+        with raw_client.stream("POST", f"{base_url}/chat/completions", json=payload) as response:
+            for line in response.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    json.loads(line[6:])
+                    n += 1
+        return n
+
+    hermes = Hermes(model=MODEL, gateway="openai", base_url=base_url, api_key="bench")
+
+    def run_hermes() -> int:
+        return sum(1 for _ in hermes.stream_chat(messages))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from llama_index.llms.openai_like import OpenAILike
+
+        openailike = OpenAILike(
+            model=MODEL, api_base=base_url, api_key="bench", is_chat_model=True, context_window=131072
+        )
+
+    def run_openailike() -> int:
+        return sum(1 for _ in openailike.stream_chat(messages))
+
+    return {"raw": raw, "hermes": run_hermes, "openailike": run_openailike}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--chunks", type=int, default=1000)
+    parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--profile", action="store_true", help="cProfile Hermes.stream_chat instead")
+    args = parser.parse_args(argv)
+
+    server, base_url = serve(sse_body(args.chunks))
+    runs = contenders(base_url, args.chunks)
+    for fn in runs.values():  # warm up: connections, imports, caches
+        fn()
+    if args.profile:
+        import cProfile
+        import pstats
+
+        cProfile.runctx("for _ in range(5): fn()", {"fn": runs["hermes"]}, {}, "/tmp/bench_llamaindex.prof")
+        pstats.Stats("/tmp/bench_llamaindex.prof").sort_stats("cumulative").print_stats(35)
+        return 0
+
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(args.reps):
+        for name, fn in runs.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) * 1000)
+    server.shutdown()
+
+    med = {name: statistics.median(values) for name, values in times.items()}
+    print(f"{args.chunks} chunks, {args.reps} interleaved repetitions (ms: median / min / max)")
+    for name, values in times.items():
+        print(f"  {name:<11} {med[name]:8.2f} {min(values):8.2f} {max(values):8.2f}")
+    hermes_vs_raw = med["hermes"] / med["raw"]
+    openai_vs_hermes = med["openailike"] / med["hermes"]
+    print(f"Hermes / raw httpx      = {hermes_vs_raw:.2f}x  (target <= 3)")
+    print(f"OpenAILike / Hermes     = {openai_vs_hermes:.2f}x  (target >= 4)")
+    ok = hermes_vs_raw <= 3 and openai_vs_hermes >= 4
+    print("PASS" if ok else "MISS")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,404 @@
+"""Pure converters between LlamaIndex types and the core's wire dicts / `ChatDelta`s. No I/O, no client.
+
+Input flow:  `ChatMessage`s → `to_wire_messages` → OpenAI-style message dicts (text, image_url parts,
+             assistant `tool_calls`, `tool` results with their `tool_call_id`); `BaseTool`s → `tools_to_wire`;
+             `tool_choice` / `tool_required` → `tool_choice_to_wire`.
+Output flow: every `ChatDelta` of a reply → `ResponseBuilder.feed` → one `ChatResponse` (the message so far,
+             the new text as `delta`, `thinking_delta`, and on the final delta the usage). A non-streamed
+             reply is the same thing fed one delta (`delta_from_result`), so all four chat/complete methods
+             and their async twins share this single mapper.
+
+Invalid tool-call arguments (JSON that does not parse into an object) are never dropped: the final message
+keeps the `ToolCallBlock` with the raw text as `tool_kwargs` and lists the call under
+`message.additional_kwargs["invalid_tool_calls"]` (`id`, `name`, `arguments`, `error`);
+`tool_selections_from_response` then raises, or passes the raw text on under `INVALID_ARGUMENTS_KEY`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+from hermes_gateway._types import ChatDelta, ChatResult, ToolCallDelta, Usage
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from llama_index.core.tools.types import BaseTool
+
+INVALID_ARGUMENTS_KEY = "__hermes_invalid_arguments__"
+"""Key under which `get_tool_calls_from_response(..., error_on_no_tool_call=False)` hands on the raw text of
+a tool call whose arguments are not a JSON object. A tool called with it fails loudly (unexpected keyword), so
+an agent reports the error back to the model instead of running the tool with made-up arguments."""
+
+_ROLE_TO_WIRE: dict[str, str] = {
+    MessageRole.SYSTEM.value: "system",
+    MessageRole.DEVELOPER.value: "system",
+    MessageRole.USER.value: "user",
+    MessageRole.ASSISTANT.value: "assistant",
+    MessageRole.CHATBOT.value: "assistant",
+    MessageRole.MODEL.value: "assistant",
+    MessageRole.TOOL.value: "tool",
+    MessageRole.FUNCTION.value: "tool",
+}
+_TOOL_CHOICE_KEYWORDS = frozenset({"auto", "none", "required"})
+_DEFAULT_IMAGE_MIMETYPE = "image/png"
+
+
+# --------------------------------------------------------------------------------------------- request side
+
+
+def to_wire_messages(messages: Sequence[ChatMessage], *, vision: bool | None) -> list[dict[str, Any]]:
+    """LlamaIndex messages → OpenAI-style wire dicts; never mutates the input.
+
+    `vision`: True/False from the catalog, None for a model the catalog does not know (images are sent then).
+    Images sent to a model known to have no vision raise ValueError here, before any request is made.
+    """
+    return [_message_to_wire(message, vision) for message in messages]
+
+
+def _message_to_wire(message: ChatMessage, vision: bool | None) -> dict[str, Any]:
+    role = _ROLE_TO_WIRE.get(message.role.value, message.role.value)
+    texts: list[str] = []
+    parts: list[dict[str, Any]] = []
+    has_image = False
+    tool_calls: list[dict[str, Any]] = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+            parts.append({"type": "text", "text": block.text})
+        elif isinstance(block, ImageBlock):
+            if vision is False:
+                raise ValueError(
+                    "This Hermes model does not accept images (the catalog lists no vision support). "
+                    "Use a vision model such as nous-hermes-2-vision-7b, or send text only."
+                )
+            has_image = True
+            parts.append(_image_part(block))
+        elif isinstance(block, ToolCallBlock):
+            tool_calls.append(_tool_call_block_to_wire(block))
+        elif isinstance(block, (ThinkingBlock, CachePoint)):
+            continue  # reasoning is not sent back; cache points mean nothing to these gateways
+        else:
+            raise ValueError(
+                f"Hermes cannot send a {type(block).__name__} ({block.block_type!r}); "
+                "only text, image and tool-call blocks are supported."
+            )
+    wire: dict[str, Any] = {"role": role}
+    if has_image and role == "user":
+        wire["content"] = parts
+    else:
+        wire["content"] = "\n".join(texts)
+    kwargs = message.additional_kwargs
+    if role == "assistant":
+        if not tool_calls and kwargs.get("tool_calls"):
+            tool_calls = [_legacy_tool_call_to_wire(call) for call in kwargs["tool_calls"]]
+        if tool_calls:
+            wire["tool_calls"] = tool_calls
+            if not wire["content"]:
+                wire["content"] = None
+    elif role == "tool":
+        tool_call_id = kwargs.get("tool_call_id")
+        if tool_call_id is None:
+            raise ValueError(
+                "A tool message needs additional_kwargs['tool_call_id'] (the id of the call it answers)."
+            )
+        wire["tool_call_id"] = str(tool_call_id)
+        if kwargs.get("name"):
+            wire["name"] = kwargs["name"]
+    return wire
+
+
+def _image_part(block: ImageBlock) -> dict[str, Any]:
+    if block.url is not None and block.image is None and block.path is None:
+        url = str(block.url)  # sent as is: the gateway fetches it, we never download it here
+    else:
+        data = block.resolve_image(as_base64=True).read()
+        text = data.decode("ascii") if isinstance(data, bytes) else base64.b64encode(data).decode("ascii")
+        url = f"data:{block.image_mimetype or _DEFAULT_IMAGE_MIMETYPE};base64,{text}"
+    image_url: dict[str, Any] = {"url": url}
+    if block.detail:
+        image_url["detail"] = block.detail
+    return {"type": "image_url", "image_url": image_url}
+
+
+def _tool_call_block_to_wire(block: ToolCallBlock) -> dict[str, Any]:
+    kwargs = block.tool_kwargs
+    arguments = kwargs if isinstance(kwargs, str) else json.dumps(kwargs, ensure_ascii=False)
+    return {
+        "id": block.tool_call_id or "",
+        "type": "function",
+        "function": {"name": block.tool_name, "arguments": arguments},
+    }
+
+
+def _legacy_tool_call_to_wire(call: Any) -> dict[str, Any]:
+    """`additional_kwargs["tool_calls"]` entries: our dicts, or OpenAI SDK objects from other integrations."""
+    if isinstance(call, dict):
+        function = call.get("function") or {}
+        call_id, name, arguments = call.get("id"), function.get("name"), function.get("arguments")
+    else:
+        function = getattr(call, "function", None)
+        call_id = getattr(call, "id", None)
+        name = getattr(function, "name", None)
+        arguments = getattr(function, "arguments", None)
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments or {}, ensure_ascii=False)
+    return {"id": call_id or "", "type": "function", "function": {"name": name or "", "arguments": arguments}}
+
+
+def tools_to_wire(tools: Sequence[BaseTool]) -> list[dict[str, Any]]:
+    """LlamaIndex tools → OpenAI `tools` entries (the core turns them into a Hermes prompt when needed)."""
+    return [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+
+
+def tool_choice_to_wire(
+    tool_choice: str | dict[str, Any] | None, tool_required: bool
+) -> str | dict[str, Any]:
+    """`None` → "required" or "auto"; a keyword passes through; any other string names the tool to call."""
+    if tool_choice is None:
+        return "required" if tool_required else "auto"
+    if isinstance(tool_choice, dict) or tool_choice in _TOOL_CHOICE_KEYWORDS:
+        return tool_choice
+    return {"type": "function", "function": {"name": tool_choice}}
+
+
+# --------------------------------------------------------------------------------------------- reply side
+
+
+def usage_to_dict(usage: Usage) -> dict[str, Any]:
+    """The OpenAI-style usage dict `TokenCountingHandler` reads, plus the gateway's cost."""
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost_usd": usage.cost_usd,
+    }
+
+
+def delta_from_result(result: ChatResult) -> ChatDelta:
+    """A whole reply as one final delta, so a non-streamed reply goes through `ResponseBuilder` too."""
+    return ChatDelta(
+        content=result.content,
+        reasoning=result.reasoning,
+        tool_calls=[
+            ToolCallDelta(index=i, id=call.id, name=call.name, arguments=call.arguments)
+            for i, call in enumerate(result.tool_calls)
+        ],
+        finish_reason=result.finish_reason or "stop",
+        usage=result.usage,
+        id=result.id,
+        model=result.model,
+        provider=result.provider,
+        role="assistant",
+    )
+
+
+class _CallState:
+    """One tool call being assembled from its fragments."""
+
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name = ""
+        self.arguments = ""
+
+
+class ResponseBuilder:
+    """Feed a reply's `ChatDelta`s in order; each `feed` returns the `ChatResponse` to hand to LlamaIndex.
+
+    Pure and linear: text is appended, tool-call fragments are merged by `index`, and arguments are parsed
+    only once, on the final delta (the one carrying `finish_reason`). One instance per reply.
+    """
+
+    __slots__ = ("_calls", "_content", "_gateway", "_reasoning")
+
+    def __init__(self, *, gateway: str | None = None) -> None:
+        self._content = ""
+        self._reasoning = ""
+        self._calls: dict[int, _CallState] = {}
+        self._gateway = gateway
+
+    @property
+    def text(self) -> str:
+        """The answer text so far."""
+        return self._content
+
+    def feed(self, delta: ChatDelta) -> ChatResponse:
+        if delta.content:
+            self._content += delta.content
+        if delta.reasoning:
+            self._reasoning += delta.reasoning
+        for fragment in delta.tool_calls:
+            state = self._calls.get(fragment.index)
+            if state is None:
+                state = self._calls[fragment.index] = _CallState()
+            if fragment.id and not state.id:
+                state.id = fragment.id
+            if fragment.name and not state.name:
+                state.name = fragment.name
+            if fragment.arguments:
+                state.arguments += fragment.arguments
+        final = delta.finish_reason is not None
+
+        blocks: list[Any] = []
+        if self._reasoning:
+            blocks.append(ThinkingBlock(content=self._reasoning))
+        blocks.append(TextBlock(text=self._content))
+        message_kwargs: dict[str, Any] = {}
+        if self._calls:
+            self._add_tool_calls(blocks, message_kwargs, final)
+
+        response_kwargs: dict[str, Any] = {}
+        if delta.reasoning:
+            response_kwargs["thinking_delta"] = delta.reasoning
+        raw: dict[str, Any] | None = None
+        if final:
+            raw = {
+                "id": delta.id,
+                "model": delta.model,
+                "provider": delta.provider,
+                "gateway": self._gateway,
+                "finish_reason": delta.finish_reason,
+            }
+            if delta.usage is not None:
+                usage = usage_to_dict(delta.usage)
+                raw["usage"] = usage
+                response_kwargs.update(usage)
+                if delta.usage.gateway:
+                    raw["gateway"] = delta.usage.gateway
+        return ChatResponse(
+            message=ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
+            delta=delta.content,
+            raw=raw,
+            additional_kwargs=response_kwargs,
+        )
+
+    def _add_tool_calls(self, blocks: list[Any], message_kwargs: dict[str, Any], final: bool) -> None:
+        wire_calls: list[dict[str, Any]] = []
+        invalid: list[dict[str, Any]] = []
+        for state in self._calls.values():
+            kwargs: dict[str, Any] | str = state.arguments
+            if final:
+                parsed, error = parse_arguments(state.arguments)
+                if error is None:
+                    kwargs = parsed
+                else:
+                    invalid.append(
+                        {"id": state.id, "name": state.name, "arguments": state.arguments, "error": error}
+                    )
+            blocks.append(ToolCallBlock(tool_call_id=state.id, tool_name=state.name, tool_kwargs=kwargs))
+            wire_calls.append(
+                {
+                    "id": state.id,
+                    "type": "function",
+                    "function": {"name": state.name, "arguments": state.arguments},
+                }
+            )
+        message_kwargs["tool_calls"] = wire_calls
+        if invalid:
+            message_kwargs["invalid_tool_calls"] = invalid
+
+
+def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
+    """Complete arguments text → (kwargs, None), or ({}, why) when it is not a JSON object.
+
+    Empty text and `null` mean a call without arguments: zero-argument tools get `{}`, never None.
+    """
+    stripped = text.strip()
+    if not stripped or stripped == "null":
+        return {}, None
+    try:
+        value = json.loads(stripped)
+    except ValueError as exc:
+        return {}, f"arguments are not valid JSON: {exc}"
+    if isinstance(value, str):  # some providers double-encode the arguments
+        with contextlib.suppress(ValueError):
+            value = json.loads(value)
+    if not isinstance(value, dict):
+        return {}, f"arguments must be a JSON object, got {type(value).__name__}"
+    return value, None
+
+
+def tool_selections_from_response(response: ChatResponse, *, error_on_invalid: bool) -> list[ToolSelection]:
+    """The tool calls of a (possibly partial, streamed) response; never raises on a partial chunk.
+
+    A partial chunk's arguments are read leniently (incomplete JSON is closed up, else `{}`). A final
+    response's invalid arguments raise ValueError when `error_on_invalid`, else are handed on under
+    `INVALID_ARGUMENTS_KEY`.
+    """
+    blocks = [block for block in response.message.blocks if isinstance(block, ToolCallBlock)]
+    if not blocks:
+        legacy = response.message.additional_kwargs.get("tool_calls") or []
+        blocks = [_legacy_to_block(call) for call in legacy]
+    invalid_ids = {
+        entry.get("id") for entry in response.message.additional_kwargs.get("invalid_tool_calls") or ()
+    }
+    selections: list[ToolSelection] = []
+    for block in blocks:
+        kwargs = block.tool_kwargs
+        if isinstance(kwargs, str):
+            parsed, error = parse_arguments(kwargs)
+            if error is not None:
+                if block.tool_call_id in invalid_ids:
+                    if error_on_invalid:
+                        raise ValueError(
+                            f"The model called tool {block.tool_name!r} with invalid arguments ({error}): "
+                            f"{kwargs!r}"
+                        )
+                    parsed = {INVALID_ARGUMENTS_KEY: kwargs}
+                else:
+                    parsed = _lenient_partial(kwargs)
+            kwargs = parsed
+        selections.append(
+            ToolSelection(tool_id=block.tool_call_id or "", tool_name=block.tool_name, tool_kwargs=kwargs)
+        )
+    return selections
+
+
+def _lenient_partial(text: str) -> dict[str, Any]:
+    try:
+        value = parse_partial_json(text)
+    except (ValueError, TypeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _legacy_to_block(call: Any) -> ToolCallBlock:
+    wire = _legacy_tool_call_to_wire(call)
+    return ToolCallBlock(
+        tool_call_id=wire["id"], tool_name=wire["function"]["name"], tool_kwargs=wire["function"]["arguments"]
+    )
+
+
+def force_single_tool_call(response: ChatResponse) -> None:
+    """Keep only the first tool call (when the caller did not allow parallel calls)."""
+    message = response.message
+    seen = False
+    kept: list[Any] = []
+    for block in message.blocks:
+        if isinstance(block, ToolCallBlock):
+            if seen:
+                continue
+            seen = True
+        kept.append(block)
+    message.blocks = kept
+    calls = message.additional_kwargs.get("tool_calls")
+    if calls and len(calls) > 1:
+        message.additional_kwargs["tool_calls"] = calls[:1]

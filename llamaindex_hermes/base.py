@@ -1,0 +1,429 @@
+"""`Hermes`: Nous Research Hermes models on APIpie / AI/ML API as a LlamaIndex `FunctionCallingLLM`.
+
+Input flow:  LlamaIndex messages (+ tools from `_prepare_chat_with_tools`) → `_convert.to_wire_messages` →
+             a `ChatRequest` (`_build_request`) → `GatewayClient` (one per `Hermes`, created lazily).
+Output flow: the client's `ChatDelta`s (a non-streamed reply is one delta) → `_convert.ResponseBuilder` →
+             `ChatResponse`s. `complete` / `stream_complete` are the chat methods through LlamaIndex's
+             `chat_to_completion` decorators, so the eight entry points share one converter.
+
+The class only translates: retries, SSE, the Hermes `<tool_call>` text parser, prompt-mode tools and usage all
+live in `hermes_gateway`.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+
+from hermes_gateway._catalog import ModelInfo, lookup, warn_if_deprecated
+from hermes_gateway._client import GatewayClient
+from hermes_gateway._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from llamaindex_hermes._convert import (
+    ResponseBuilder,
+    delta_from_result,
+    force_single_tool_call,
+    to_wire_messages,
+    tool_choice_to_wire,
+    tool_selections_from_response,
+    tools_to_wire,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Generator, Sequence
+
+    from llama_index.core.callbacks import CallbackManager
+    from llama_index.core.llms.llm import ToolSelection
+    from llama_index.core.tools.types import BaseTool
+
+    from hermes_gateway._types import ChatRequest
+
+GATEWAYS = ("apipie", "aimlapi", "openai")
+DEFAULT_MODEL = "hermes-3-llama-3.1-70b"
+DEFAULT_CONTEXT_WINDOW = 8192
+"""Context window reported for a model the catalog does not know (with a warning): small enough to be safe for
+any Hermes model served today, so prompt packing never overflows; pass `context_window=` for the real one."""
+NUM_OUTPUT_SHARE = 4
+"""Without `max_tokens`, `num_output` is the catalog's max output capped at `context_window // 4`: the
+catalog lists max output = the whole window for several models, and LlamaIndex reserves `num_output` out
+of the window when it packs prompts, which would leave no room for the prompt at all."""
+
+_REQUEST_KEYS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "stop",
+        "n",
+        "seed",
+        "presence_penalty",
+        "frequency_penalty",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "stream_options",
+    }
+)
+"""Per-call keyword arguments that are ChatRequest fields; any other keyword goes to `extra_body`."""
+_ADAPTER_KEYS = frozenset({"tool_mode", "formatted"})
+
+
+class Hermes(FunctionCallingLLM):
+    """A Hermes model on APIpie, AI/ML API or a local OpenAI-compatible server, for LlamaIndex.
+
+    ```python
+    from llama_index.core import Settings
+    from llamaindex_hermes import Hermes
+
+    Settings.llm = Hermes(model="hermes-3-llama-3.1-70b", gateway="aimlapi")  # key from AIMLAPI_API_KEY
+    ```
+
+    Tool calling always works: natively where the catalog says the model/gateway supports `tools`, otherwise
+    through the Hermes `<tool_call>` prompt format (`tool_mode`). Usage and cost come from the gateway and are
+    reported in `raw["usage"]` and `additional_kwargs`.
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, description="Catalog name or gateway id of the Hermes model.")
+    gateway: str = Field(
+        default="apipie", description='"apipie", "aimlapi", or "openai" (an OpenAI-compatible server).'
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="The gateway key; None reads APIPIE_API_KEY / AIMLAPI_API_KEY at the first request.",
+    )
+    base_url: str | None = Field(default=None, description="Overrides the gateway's base URL.")
+    temperature: float | None = Field(
+        default=None, description="Sampling temperature; None = gateway default."
+    )
+    max_tokens: int | None = Field(default=None, description="Answer length cap; None = gateway default.")
+    timeout: float = Field(default=DEFAULT_TIMEOUT, description="Seconds to connect and for each read.")
+    max_retries: int = Field(
+        default=DEFAULT_MAX_RETRIES, description="Retries on 408/409/429/5xx/connection."
+    )
+    context_window: int | None = Field(
+        default=None, description="Overrides the catalog's context window (needed for unknown models)."
+    )
+    tool_mode: Literal["auto", "native", "hermes"] = Field(
+        default="auto",
+        description='"native" sends `tools`; "hermes" uses the Hermes prompt; "auto" asks the catalog.',
+    )
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra request fields for every call (top_p, seed, or gateway extensions like top_k).",
+    )
+    default_headers: dict[str, str] | None = Field(
+        default=None, exclude=True, repr=False, description="Extra HTTP headers (may carry credentials)."
+    )
+
+    _client: GatewayClient | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        gateway: str = "apipie",
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        context_window: int | None = None,
+        tool_mode: Literal["auto", "native", "hermes"] = "auto",
+        additional_kwargs: dict[str, Any] | None = None,
+        callback_manager: CallbackManager | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            model=model,
+            gateway=gateway,
+            api_key=api_key,
+            base_url=base_url,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            timeout=timeout,
+            max_retries=max_retries,
+            context_window=context_window,
+            tool_mode=tool_mode,
+            additional_kwargs=dict(additional_kwargs or {}),
+            callback_manager=callback_manager,
+            **kwargs,
+        )
+        if self.model_info is None:
+            if context_window is None:
+                warnings.warn(
+                    f"Hermes model {model!r} is not in the catalog: reporting context_window="
+                    f"{DEFAULT_CONTEXT_WINDOW}. Pass context_window= (and max_tokens=) with the real limits.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        else:
+            warn_if_deprecated(model, gateway, stacklevel=2)
+
+    @field_validator("gateway")
+    @classmethod
+    def _check_gateway(cls, value: str) -> str:
+        if value not in GATEWAYS:
+            raise ValueError(f"Unknown gateway {value!r}: use one of {', '.join(map(repr, GATEWAYS))}.")
+        return value
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "hermes_llm"
+
+    # ----------------------------------------------------------------------------------- catalog & metadata
+
+    @property
+    def model_info(self) -> ModelInfo | None:
+        """The catalog entry for `model`, or None for a model the catalog does not know."""
+        return lookup(self.model)
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        info = self.model_info
+        if self.context_window is not None:
+            window = self.context_window
+        else:
+            window = info.context_window if info is not None else DEFAULT_CONTEXT_WINDOW
+        if self.max_tokens is not None:
+            num_output = self.max_tokens
+        else:
+            cap = info.max_output_tokens if info is not None else window
+            if info is not None and self.gateway in info.default_max_tokens:
+                cap = min(cap, info.default_max_tokens[self.gateway])
+            num_output = min(cap, window // NUM_OUTPUT_SHARE)
+        return LLMMetadata(
+            context_window=window,
+            num_output=num_output,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    # ----------------------------------------------------------------------------------- client & requests
+
+    def _get_client(self) -> GatewayClient:
+        if self._client is None:
+            self._client = GatewayClient(
+                cast("Any", self.gateway),
+                api_key=self.api_key,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                default_headers=self.default_headers,
+            )
+        return self._client
+
+    def _build_request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatRequest:
+        """Wire messages + the object's settings + per-call kwargs; unknown keys become `extra_body`."""
+        info = self.model_info
+        request: dict[str, Any] = {
+            "model": self.model,  # the client resolves the gateway's id from the catalog
+            "messages": to_wire_messages(messages, vision=None if info is None else info.vision),
+        }
+        if self.temperature is not None:
+            request["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            request["max_tokens"] = self.max_tokens
+        extra: dict[str, Any] = {}
+        for source in (self.additional_kwargs, kwargs):
+            for key, value in source.items():
+                if key in _ADAPTER_KEYS or value is None:
+                    continue
+                if key in _REQUEST_KEYS:
+                    request[key] = value
+                elif key == "extra_body":
+                    extra.update(value)
+                else:
+                    extra[key] = value
+        if not request.get("tools"):
+            for key in ("tools", "tool_choice", "parallel_tool_calls"):
+                request.pop(key, None)
+        if extra:
+            request["extra_body"] = extra
+        return cast("ChatRequest", request)
+
+    def _tool_mode(self, kwargs: dict[str, Any]) -> Any:
+        return kwargs.get("tool_mode", self.tool_mode)
+
+    # ----------------------------------------------------------------------------------- chat (the core)
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request = self._build_request(messages, kwargs)
+        result = self._get_client().chat(request, tool_mode=self._tool_mode(kwargs))
+        return ResponseBuilder(gateway=self.gateway).feed(delta_from_result(result))
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request = self._build_request(messages, kwargs)
+        result = await self._get_client().achat(request, tool_mode=self._tool_mode(kwargs))
+        return ResponseBuilder(gateway=self.gateway).feed(delta_from_result(result))
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        request = self._build_request(messages, kwargs)  # before the generator: bad input raises at the call
+        client = self._get_client()
+        tool_mode = self._tool_mode(kwargs)
+
+        def gen() -> Generator[ChatResponse, None, None]:
+            builder = ResponseBuilder(gateway=self.gateway)
+            feed = builder.feed
+            with client.stream(request, tool_mode=tool_mode) as stream:
+                for delta in stream:
+                    yield feed(delta)
+
+        return gen()
+
+    async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        request = self._build_request(messages, kwargs)
+        client = self._get_client()
+        tool_mode = self._tool_mode(kwargs)
+
+        async def gen() -> AsyncGenerator[ChatResponse, None]:
+            builder = ResponseBuilder(gateway=self.gateway)
+            feed = builder.feed
+            async with client.astream(request, tool_mode=tool_mode) as stream:
+                async for delta in stream:
+                    yield feed(delta)
+
+        return gen()
+
+    # ----------------------------------------------------------------------------------- public entry points
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        return await self._astream_chat(messages, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    # ----------------------------------------------------------------------------------- tools
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The `chat(**...)` arguments for a tool call: messages (the caller's list is not mutated), tools,
+        tool_choice (`tool_required` → "required"; a tool name forces that tool) and parallel_tool_calls."""
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+        elif user_msg is not None:
+            messages.append(user_msg)
+        prepared: dict[str, Any] = {"messages": messages, **kwargs}
+        wire_tools = tools_to_wire(tools)
+        if wire_tools:
+            prepared["tools"] = wire_tools
+            prepared["tool_choice"] = tool_choice_to_wire(tool_choice, tool_required)
+            prepared["parallel_tool_calls"] = allow_parallel_tool_calls
+        return prepared
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        if not allow_parallel_tool_calls:
+            force_single_tool_call(response)
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        """The response's tool calls; safe on every partial streamed chunk (never raises there).
+
+        With `error_on_no_tool_call=True`, no tool call — or a final call whose arguments are not a JSON
+        object — raises ValueError. With False, an invalid call is returned with its raw text under
+        `llamaindex_hermes.INVALID_ARGUMENTS_KEY`, so running it fails visibly instead of guessing arguments.
+        """
+        selections = tool_selections_from_response(response, error_on_invalid=error_on_no_tool_call)
+        if not selections and error_on_no_tool_call:
+            raise ValueError("Expected at least one tool call, but the model answered without one.")
+        return selections
+
+    # ----------------------------------------------------------------------------------- lifecycle
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the client (it holds connections); a copy, so this object keeps its own."""
+        state = BaseModel.__getstate__(self)
+        fields = {key: value for key, value in state["__dict__"].items() if _picklable(value)}
+        private = dict(state.get("__pydantic_private__") or {})
+        private["_client"] = None
+        return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+    def close(self) -> None:
+        """Close the HTTP connections (a new client is created on the next call)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
