@@ -29,7 +29,15 @@ from ._constants import (
     MAX_RETRY_DELAY,
     RETRY_JITTER,
 )
-from ._exceptions import APIConnectionError, GatewayError
+from ._exceptions import (
+    APIConnectionError,
+    AuthenticationError,
+    BadRequestError,
+    GatewayError,
+    InsufficientCreditsError,
+    InvalidResponseError,
+    NotFoundError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -38,12 +46,21 @@ logger = logging.getLogger("hermes_gateway")
 
 RETRYABLE_STATUSES: frozenset[int] = frozenset({408, 409, 429})
 """Besides every 5xx."""
+NEVER_RETRIED: tuple[type[GatewayError], ...] = (
+    AuthenticationError,
+    BadRequestError,
+    InsufficientCreditsError,
+    InvalidResponseError,
+    NotFoundError,
+)
 
 
 def is_retryable(error: GatewayError) -> bool:
     """Whether an attempt that failed with `error` may be repeated."""
     if isinstance(error, APIConnectionError):  # includes timeouts and interrupted replies
         return True
+    if isinstance(error, NEVER_RETRIED):  # what the body meant outranks the status (429 insufficient_quota)
+        return False
     status = error.status_code
     if status is None or not 400 <= status < 600:
         return False
