@@ -195,10 +195,7 @@ def _score(tool: dict[str, Any], text: str) -> int:
 
 def parse_prompt_tools(system: str) -> list[dict[str, Any]]:
     """The tools inside a Hermes `<tools>` block: a JSON list, or objects one after another."""
-    found = _TOOLS_BLOCK.search(system)
-    if not found:
-        return []
-    inner = found.group(1)
+    inner = "\n".join(_TOOLS_BLOCK.findall(system))
     decoder = json.JSONDecoder()
     tools: list[dict[str, Any]] = []
     pos = 0
@@ -248,8 +245,8 @@ def _choice(ctx: _Context) -> tuple[str, str | None]:
     prompt_text = ctx.system + "\n" + ctx.user
     named = _FORCE_NAMED.search(prompt_text)
     names = {str(_tool_function(t).get("name")) for t in ctx.tools}
-    if named and named.group(1) in names:
-        return "named", named.group(1)
+    if named and named.group(1).rstrip(".") in names:
+        return "named", named.group(1).rstrip(".")
     if _FORCE_ANY.search(prompt_text):
         return "required", None
     return "auto", None

@@ -165,7 +165,7 @@ def _joke_text(key: str, topic: str) -> str | None:
 
 
 def _string_value(key: str, schema: dict[str, Any], cands: Candidates) -> str:
-    lowered = key.lower()
+    lowered = key.lower().replace("-", "_").rsplit("_", 1)[-1]
     topic = topic_of(cands.text)
     if "format" in schema and schema["format"] == "date":
         return "2025-01-01"

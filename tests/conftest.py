@@ -1,0 +1,60 @@
+"""Shared fixtures: the replica servers, environment hygiene, and the vcr (pytest-recording) set-up.
+
+- `replica` (function scope, backed by one session-wide `Replica`): `replica.apipie.base_url`,
+  `replica["aimlapi"].enqueue(Fault.rate_limited(1), PASS)`, `replica.openai.requests`, `replica.reset()`.
+  It is reset before and after every test that uses it.
+- `vcr_config` / `vcr_cassette_dir`: used by pytest-recording for tests marked `@pytest.mark.vcr`; cassettes
+  go to `cassettes/<replica|live>/<suite>/`, where suite is the module's `CASSETTE_SUITE` or its path under
+  tests/ without the `test_` prefix (tests/langchain/test_standard.py → `langchain/standard`).
+- Outside recording, the gateways' key and base-URL environment variables are removed for every test, so a
+  developer's shell never leaks a key into a test or a cassette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests import cassette_support
+from tests.replica import Replica
+
+
+def pytest_recording_configure(config: Any, vcr: Any) -> None:
+    cassette_support.register(vcr)
+
+
+@pytest.fixture(scope="session")
+def replica_session() -> Iterator[Replica]:
+    with Replica() as servers:
+        yield servers
+
+
+@pytest.fixture
+def replica(replica_session: Replica) -> Iterator[Replica]:
+    """The replica servers, freshly reset (request log, fault queue, stream shape)."""
+    replica_session.reset()
+    yield replica_session
+    replica_session.reset()
+
+
+@pytest.fixture(autouse=True)
+def _gateway_env_hygiene(monkeypatch: pytest.MonkeyPatch) -> None:
+    if cassette_support.record_target() is None:
+        for name in cassette_support.GATEWAY_ENV_VARS:
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def vcr_config() -> dict[str, Any]:
+    return cassette_support.vcr_config()
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    module = request.module
+    suite = getattr(module, "CASSETTE_SUITE", None) or module.__name__.rsplit(".", 1)[-1].removeprefix(
+        "test_"
+    )
+    return cassette_support.cassette_dir(str(suite))
