@@ -21,7 +21,6 @@ from hermes_gateway import (
     BadRequestError,
     ChatDelta,
     ChatRequest,
-    ChatResult,
     GatewayClient,
     InvalidResponseError,
     MissingAPIKeyError,
@@ -33,6 +32,7 @@ from hermes_gateway import (
 )
 from hermes_gateway._wire import WireChatRequest
 
+from ._drivers import chat, stream
 from ._wire_fixtures import content_chunk, finish_chunk, sse, usage_chunk
 
 KEY = "sk-test-0123456789abcdef"
@@ -92,29 +92,6 @@ def make_client(recorder: Recorder, gateway: str = "apipie", **kw: Any) -> Gatew
     client = GatewayClient(gateway, transport=transport, async_transport=transport, **kw)
     client.retry_policy = RetryPolicy(max_retries=client.max_retries, initial_delay=0.0, max_retry_after=0.05)
     return client
-
-
-@pytest.fixture(params=["sync", "async"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-def chat(client: GatewayClient, request: ChatRequest, driver: str, **kw: Any) -> ChatResult:
-    if driver == "sync":
-        return client.chat(request, **kw)
-    return asyncio.run(client.achat(request, **kw))
-
-
-def stream(client: GatewayClient, request: ChatRequest, driver: str, **kw: Any) -> list[ChatDelta]:
-    if driver == "sync":
-        with client.stream(request, **kw) as s:
-            return list(s)
-
-    async def go() -> list[ChatDelta]:
-        async with client.astream(request, **kw) as s:
-            return [delta async for delta in s]
-
-    return asyncio.run(go())
 
 
 # -- configuration and security ------------------------------------------------------------------------------
