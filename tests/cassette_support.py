@@ -65,8 +65,8 @@ REPLAY_KEY = "replay-dummy-key-not-a-secret"
 
 PLACEHOLDER = "PLACEHOLDER"
 _SECRET_HEADERS = ("authorization", "x-api-key", "api-key", "proxy-authorization")
-_DROPPED_REQUEST_HEADERS = ("cookie",)
-_DROPPED_RESPONSE_HEADERS = ("set-cookie", "cookie", "authorization", "x-api-key", "api-key")
+_DROPPED_REQUEST_HEADERS = ("cookie", "host")
+_DROPPED_RESPONSE_HEADERS = ("set-cookie", "cookie", "authorization", "x-api-key", "api-key", "date")
 _ALLOWED_VALUES = r"(?!PLACEHOLDER\b|REDACTED\b|<)"
 
 SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -175,8 +175,21 @@ def redact(text: str) -> str:
     return text
 
 
+def _public_uri(uri: str) -> str:
+    """A replica URI rewritten to the gateway's public one, so re-recordings don't differ by port."""
+    if record_target() != "replica":
+        return uri
+    for gateway, env_name in BASE_URL_ENV.items():
+        local = os.environ.get(env_name, "").rstrip("/")
+        if local and uri.startswith(local + "/"):
+            return PUBLIC_BASE_URLS[gateway] + uri[len(local) :]
+    return uri
+
+
 def scrub_request(request: Any) -> Any:
-    """before_record_request: drop cookies and key-like query parameters (headers: `filter_headers`)."""
+    """before_record_request: drop cookies and key-like query parameters (headers: `filter_headers`);
+    while recording against the replica, record the gateway's public URI instead of the loopback one."""
+    request.uri = _public_uri(request.uri)
     for name in list(request.headers):
         if name.lower() in _DROPPED_REQUEST_HEADERS:
             del request.headers[name]
@@ -221,7 +234,7 @@ def vcr_config() -> dict[str, Any]:
         + [(h, None) for h in _DROPPED_REQUEST_HEADERS],
         "filter_query_parameters": [("api_key", PLACEHOLDER), ("key", PLACEHOLDER), ("token", PLACEHOLDER)],
         "match_on": ["method", "path", "query", "json_body"],
-        "allow_playback_repeats": True,
+        "allow_playback_repeats": False,  # a recorded 429-then-200 must replay as 429, then 200
         "decode_compressed_response": True,
         "before_record_request": before_request,
         "before_record_response": before_response,
