@@ -1,0 +1,482 @@
+"""ChatHermes end to end against the loopback replica: every test drives the sync and the async path.
+
+The replica answers from its rule-based brain, or exactly what a test scripts (`Fault.script_chunks`), so
+the gateway quirks the adapter must survive are reproduced byte for byte: APIpie's choices index counting
+up per chunk, cumulative usage repeated on several chunks, tool-call deltas split across chunks, bad JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import pickle
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langchain_core.load import dumpd, dumps
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.tools import tool
+from pydantic import BaseModel, Field
+
+from hermes_gateway import MissingAPIKeyError
+from langchain_hermes import ChatHermes
+from tests.replica import Fault, Replica
+
+SECRET = "sk-hermes-test-secret-0123456789"
+MODES = ["sync", "async"]
+
+
+@pytest.fixture
+def make_llm(replica: Replica) -> Iterator[Any]:
+    made: list[ChatHermes] = []
+
+    def make(gateway: str = "apipie", model: str = "hermes-3-llama-3.1-70b", **kw: Any) -> ChatHermes:
+        llm = ChatHermes(model=model, gateway=gateway, base_url=replica.base_url(gateway), api_key=SECRET, **kw)
+        made.append(llm)
+        return llm
+
+    yield make
+    for llm in made:
+        llm.close()
+
+
+def invoke(llm: Any, value: Any, mode: str, **kwargs: Any) -> Any:
+    if mode == "sync":
+        return llm.invoke(value, **kwargs)
+    return asyncio.run(llm.ainvoke(value, **kwargs))
+
+
+def stream(llm: Any, value: Any, mode: str, **kwargs: Any) -> list[Any]:
+    if mode == "sync":
+        return list(llm.stream(value, **kwargs))
+
+    async def collect() -> list[Any]:
+        return [chunk async for chunk in llm.astream(value, **kwargs)]
+
+    return asyncio.run(collect())
+
+
+def merged(chunks: list[AIMessageChunk]) -> AIMessageChunk:
+    full = chunks[0]
+    for chunk in chunks[1:]:
+        full = full + chunk
+    return full
+
+
+def chunk(content: str | None = None, *, usage: dict[str, Any] | None = None, **delta: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion.chunk",
+        "model": "hermes-3-llama-3-1-70b",
+        "choices": [{"index": 0, "delta": {**({"content": content} if content is not None else {}), **delta}}],
+    }
+    if usage is not None:
+        body["usage"] = usage
+    return body
+
+
+def finish(reason: str = "stop", *, index: int = 0) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": index, "delta": {}, "finish_reason": reason}],
+    }
+
+
+# --- construction ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"gateway": "openrouter"}, "gateway"),
+        ({"temperature": 3}, "temperature"),
+        ({"top_p": 0}, "top_p"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"timeout": -1}, "timeout"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"tool_mode": "xml"}, "tool_mode"),
+        ({"routing": "cheapest"}, "routing"),
+        ({"gateway": "aimlapi", "routing": "price"}, "APIpie"),
+        ({"gateway": "openai"}, "base_url"),
+        ({"temprature": 0.5}, "temprature"),
+        ({"model_kwargs": {"temperature": 1}}, "temperature"),
+        ({"model": "  "}, "model"),
+    ],
+)
+def test_bad_parameters_are_value_errors_at_construction(kwargs: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        ChatHermes(**kwargs)
+
+
+def test_missing_key_is_reported_at_the_first_call_naming_the_env_var(replica: Replica) -> None:
+    llm = ChatHermes(gateway="aimlapi", base_url=replica.base_url("aimlapi"))  # constructs without a key
+    assert llm.api_key is None
+    with pytest.raises(MissingAPIKeyError, match="AIMLAPI_API_KEY"):
+        llm.invoke("hi")
+    assert replica.aimlapi.requests == []
+
+
+def test_key_from_env_and_never_in_repr_or_serialisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APIPIE_API_KEY", SECRET)
+    llm = ChatHermes()
+    assert llm.api_key is not None
+    assert llm.api_key.get_secret_value() == SECRET
+    for text in (repr(llm), str(llm), dumps(llm), json.dumps(dumpd(llm)), str(llm.asdict())):
+        assert SECRET not in text
+    assert dumpd(llm)["kwargs"]["api_key"] == {"lc": 1, "type": "secret", "id": ["APIPIE_API_KEY"]}
+    assert llm.lc_secrets == {"api_key": "APIPIE_API_KEY"}
+    assert ChatHermes(gateway="aimlapi").lc_secrets == {"api_key": "AIMLAPI_API_KEY"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_one_client_per_model_reused_and_not_copied_or_pickled(make_llm: Any, mode: str) -> None:
+    llm = make_llm()
+    invoke(llm, "Hello", mode)
+    client = llm._get_client()
+    invoke(llm, "Hello", mode)
+    stream(llm, "Hello", mode)
+    assert llm._get_client() is client
+    assert "_slot" not in json.dumps(dumpd(llm))
+    for twin in (pickle.loads(pickle.dumps(llm)), copy.deepcopy(llm)):
+        assert twin == llm
+        assert twin._slot.client is None
+        assert invoke(twin, "Hello", mode).content  # builds its own client
+        assert twin._get_client() is not client
+    edited = llm.model_copy(update={"timeout": 5.0})
+    assert edited._get_client() is not client  # connection settings changed: a new client
+    assert llm._get_client() is client
+
+
+# --- invoke / stream -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("gateway", "model"), [("apipie", "hermes-3-llama-3.1-70b"), ("aimlapi", "hermes-4-70b")])
+def test_invoke_metadata_and_usage(make_llm: Any, mode: str, gateway: str, model: str) -> None:
+    msg = invoke(make_llm(gateway, model), "Hello", mode)
+    assert isinstance(msg, AIMessage)
+    assert msg.content.startswith("Hello!")
+    assert msg.usage_metadata is not None
+    assert msg.usage_metadata["total_tokens"] == msg.usage_metadata["input_tokens"] + msg.usage_metadata["output_tokens"]
+    meta = msg.response_metadata
+    assert meta["model_name"] == model
+    assert meta["model_provider"] == "hermes"
+    assert meta["gateway"] == gateway
+    assert meta["finish_reason"] == "stop"
+    assert isinstance(meta["cost_usd"], float)
+    assert meta["cost_usd"] > 0
+    assert isinstance(meta["latency_ms"], float)
+    assert meta["id"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("gateway", "model"), [("apipie", "hermes-3-llama-3.1-70b"), ("aimlapi", "hermes-4-70b")])
+def test_stream_usage_once_metadata_on_the_last_chunk(make_llm: Any, mode: str, gateway: str, model: str) -> None:
+    llm = make_llm(gateway, model)
+    chunks = stream(llm, "Write me 2 haikus. Only include the haikus.", mode)
+    assert len(chunks) > 3
+    with_usage = [c for c in chunks if c.usage_metadata]
+    assert len(with_usage) == 1
+    assert chunks[-1].chunk_position == "last"
+    assert chunks[-1].usage_metadata is not None
+    full = merged(chunks)
+    assert full.usage_metadata == chunks[-1].usage_metadata
+    assert full.response_metadata["model_name"] == model
+    assert full.response_metadata["finish_reason"] == "stop"
+    assert full.content == invoke(llm, "Write me 2 haikus. Only include the haikus.", mode).content
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_repeated_cumulative_usage_is_counted_once(make_llm: Any, replica: Replica, mode: str) -> None:
+    usage = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+    replica.apipie.enqueue(
+        Fault.script_chunks(
+            [
+                chunk("Hel", role="assistant", usage={**usage, "completion_tokens": 1, "total_tokens": 6}),
+                {**chunk("lo"), "usage": usage},
+                {**finish(), "usage": usage},
+                {"id": "chatcmpl-scripted", "choices": [], "usage": {**usage, "cost": "0.00019950"}},
+                "[DONE]",
+            ]
+        )
+    )
+    chunks = stream(make_llm(), "Hello", mode)
+    assert sum(1 for c in chunks if c.usage_metadata) == 1
+    full = merged(chunks)
+    assert full.content == "Hello"
+    assert full.usage_metadata == {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7}
+    assert full.response_metadata["cost_usd"] == pytest.approx(0.0001995)
+
+
+def test_stream_usage_false_leaves_usage_off(make_llm: Any) -> None:
+    chunks = list(make_llm(stream_usage=False).stream("Hello"))
+    assert all(c.usage_metadata is None for c in chunks)
+    assert chunks[-1].response_metadata["finish_reason"] == "stop"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_per_call_model_override(make_llm: Any, replica: Replica, mode: str) -> None:
+    llm = make_llm("aimlapi", "hermes-4-70b")
+    msg = invoke(llm, "Hello", mode, model="hermes-3-llama-3.1-405b")
+    assert msg.response_metadata["model_name"] == "hermes-3-llama-3.1-405b"
+    assert replica.aimlapi.requests[-1].json["model"] == "nousresearch/hermes-3-llama-3.1-405b"
+    full = merged(stream(llm, "Hello", mode, model="hermes-3-llama-3.1-70b"))
+    assert full.response_metadata["model_name"] == "hermes-3-llama-3.1-70b"
+    assert replica.aimlapi.requests[-1].json["model"] == "nousresearch/hermes-3-llama-3.1-70b"
+    assert llm._get_ls_params(model="x")["ls_model_name"] == "x"
+
+
+def test_request_parameters_reach_the_wire(make_llm: Any, replica: Replica) -> None:
+    llm = make_llm(
+        temperature=0.2,
+        top_p=0.9,
+        max_tokens=50,
+        stop=["END"],
+        provider="together",
+        routing="price",
+        model_kwargs={"seed": 7},
+        extra_body={"top_k": 40},
+    )
+    llm.invoke("Hello", repetition_penalty=1.1)
+    body = replica.apipie.requests[-1].json
+    assert body["model"] == "hermes-3-llama-3-1-70b"
+    assert (body["temperature"], body["top_p"], body["max_tokens"], body["stop"]) == (0.2, 0.9, 50, ["END"])
+    assert (body["seed"], body["top_k"], body["repetition_penalty"]) == (7, 40, 1.1)
+    assert (body["provider"], body["routing"]) == ("together", "price")
+    llm.invoke("Hello", stop=["x"])
+    assert replica.apipie.requests[-1].json["stop"] == ["x"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_batch_with_max_concurrency(make_llm: Any, mode: str) -> None:
+    llm = make_llm()
+    prompts = [f"Tell me about topic number {i}" for i in range(6)]
+    config = {"max_concurrency": 3}
+    results = llm.batch(prompts, config=config) if mode == "sync" else asyncio.run(llm.abatch(prompts, config=config))
+    assert [f"topic number {i}" in r.content for i, r in enumerate(results)] == [True] * 6
+
+
+# --- tools -------------------------------------------------------------------------------------------
+
+
+@tool
+def get_weather(location: str) -> str:
+    """Get the weather at a location."""
+    return f"It's sunny in {location}."
+
+
+class Multiply(BaseModel):
+    """Multiply two integers."""
+
+    a: int = Field(description="first factor")
+    b: int = Field(description="second factor")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("gateway", "model", "tool_mode", "native"),
+    [
+        ("apipie", "hermes-3-llama-3.1-70b", "native", True),
+        ("aimlapi", "hermes-4-70b", "auto", True),
+        ("apipie", "hermes-3-llama-3.1-70b", "hermes", False),
+    ],
+)
+def test_manual_agent_loop_round_trips_tool_call_ids(
+    make_llm: Any, replica: Replica, mode: str, gateway: str, model: str, tool_mode: str, native: bool
+) -> None:
+    llm = make_llm(gateway, model, tool_mode=tool_mode).bind_tools([get_weather, Multiply])
+    messages: list[BaseMessage] = [HumanMessage("What is the weather in Paris?")]
+    first = invoke(llm, messages, mode)
+    assert [c["name"] for c in first.tool_calls] == ["get_weather"]
+    call = first.tool_calls[0]
+    assert call["args"] == {"location": "Paris"}
+    assert call["id"]
+    sent = replica[gateway].requests[-1].json
+    assert ("tools" in sent) is native
+    messages += [first, get_weather.invoke(call)]
+    assert isinstance(messages[-1], ToolMessage)
+    final = invoke(llm, messages, mode)
+    assert not final.tool_calls
+    assert "sunny in Paris" in final.content
+    history = replica[gateway].requests[-1].json["messages"]
+    if native:
+        assistant = next(m for m in history if m["role"] == "assistant")
+        assert assistant["tool_calls"][0]["id"] == call["id"]
+        tool_msg = next(m for m in history if m["role"] == "tool")
+        assert tool_msg["tool_call_id"] == call["id"]
+    else:
+        rendered = json.dumps(history)
+        assert "<tool_call>" in rendered
+        assert "<tool_response>" in rendered
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_streamed_tool_calls_with_apipie_index_quirk(make_llm: Any, replica: Replica, mode: str) -> None:
+    """APIpie counts choices[].index up per chunk: tool-call fragments must still merge by their own index."""
+    replica.apipie.enqueue(
+        Fault.script_chunks(
+            [
+                {
+                    **chunk(role="assistant", tool_calls=[
+                        {"index": 0, "id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": ""}}
+                    ]),
+                },
+                {
+                    "id": "x",
+                    "choices": [{"index": 1, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": '{"loca'}}]}}],
+                },
+                {
+                    "id": "x",
+                    "choices": [{"index": 2, "delta": {"tool_calls": [
+                        {"index": 1, "id": "call_b", "type": "function", "function": {"name": "Multiply", "arguments": '{"a": 6, "b": 7}'}}
+                    ]}}],
+                },
+                {
+                    "id": "x",
+                    "choices": [{"index": 3, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": 'tion": "Rome"}'}}]}}],
+                },
+                finish("tool_calls"),
+                {"id": "x", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 9, "total_tokens": 18}},
+                "[DONE]",
+            ]
+        )
+    )
+    llm = make_llm(tool_mode="native").bind_tools([get_weather, Multiply])
+    chunks = stream(llm, "weather in Rome, and 6 times 7", mode)
+    full = merged(chunks)
+    assert full.tool_calls == [
+        {"name": "get_weather", "args": {"location": "Rome"}, "id": "call_a", "type": "tool_call"},
+        {"name": "Multiply", "args": {"a": 6, "b": 7}, "id": "call_b", "type": "tool_call"},
+    ]
+    indices = {c["index"] for ch in chunks for c in ch.tool_call_chunks}
+    assert indices == {0, 1}
+    assert full.response_metadata["finish_reason"] == "tool_calls"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_invalid_tool_call_json_is_kept_as_invalid(make_llm: Any, replica: Replica, mode: str) -> None:
+    bad_call = {"id": "call_bad", "type": "function", "function": {"name": "get_weather", "arguments": '{"location": '}}
+    replica.apipie.enqueue(
+        Fault.script_chunks(
+            [
+                {
+                    "id": "chatcmpl-bad",
+                    "object": "chat.completion",
+                    "model": "hermes-3-llama-3-1-70b",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": None, "tool_calls": [bad_call]},
+                            "finish_reason": "tool_calls",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
+                }
+            ]
+        )
+    )
+    llm = make_llm(tool_mode="native").bind_tools([get_weather])
+    msg = invoke(llm, "weather?", mode)
+    assert msg.tool_calls == []
+    assert len(msg.invalid_tool_calls) == 1
+    invalid = msg.invalid_tool_calls[0]
+    assert (invalid["id"], invalid["name"], invalid["args"]) == ("call_bad", "get_weather", '{"location": ')
+    # Streamed, a call LangChain's partial-JSON merge cannot read either is kept as invalid too.
+    replica.apipie.enqueue(
+        Fault.script_chunks(
+            [
+                chunk(role="assistant", tool_calls=[{**bad_call, "index": 0, "function": {"name": "get_weather", "arguments": "not json"}}]),
+                finish("tool_calls"),
+                "[DONE]",
+            ]
+        )
+    )
+    full = merged(stream(llm, "weather?", mode))
+    assert full.tool_calls == []
+    assert [(c["id"], c["args"]) for c in full.invalid_tool_calls] == [("call_bad", "not json")]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_text_tool_calls_from_a_provider_become_tool_calls(make_llm: Any, mode: str) -> None:
+    """APIpie's Hermes 4 70B (in the replica) answers native `tools` with `<tool_call>` text in content."""
+    llm = make_llm("apipie", "hermes-4-70b", tool_mode="native").bind_tools([get_weather])
+    for message in (invoke(llm, "What is the weather in Oslo?", mode), merged(stream(llm, "What is the weather in Oslo?", mode))):
+        assert [(c["name"], c["args"]) for c in message.tool_calls] == [("get_weather", {"location": "Oslo"})]
+        assert "<tool_call>" not in message.text
+        assert "<think>" not in message.text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reasoning_is_separated_and_sent_back(make_llm: Any, replica: Replica, mode: str) -> None:
+    llm = make_llm("aimlapi", "hermes-4-70b").bind_tools([get_weather])
+    first = invoke(llm, "What is the weather in Lima?", mode)
+    assert first.additional_kwargs["reasoning_content"]
+    assert first.content_blocks[0]["type"] == "reasoning"
+    streamed = merged(stream(llm, "What is the weather in Lima?", mode))
+    assert streamed.additional_kwargs["reasoning_content"] == first.additional_kwargs["reasoning_content"]
+    invoke(llm, [HumanMessage("What is the weather in Lima?"), first, get_weather.invoke(first.tool_calls[0])], mode)
+    assistant = next(m for m in replica.aimlapi.requests[-1].json["messages"] if m["role"] == "assistant")
+    assert assistant["reasoning_content"] == first.additional_kwargs["reasoning_content"]
+    # Not sent back for models the catalog does not mark as reasoning.
+    plain = make_llm("aimlapi", "hermes-3-llama-3.1-70b").bind_tools([get_weather])
+    invoke(plain, [HumanMessage("Weather in Lima?"), first, get_weather.invoke(first.tool_calls[0])], mode)
+    assistant = next(m for m in replica.aimlapi.requests[-1].json["messages"] if m["role"] == "assistant")
+    assert "reasoning_content" not in assistant
+
+
+def test_reasoning_block_under_output_version_v1(make_llm: Any) -> None:
+    llm = make_llm("aimlapi", "hermes-4-70b", output_version="v1")
+    msg = llm.invoke("Hello")
+    assert [b["type"] for b in msg.content] == ["reasoning", "text"]
+    full = merged(list(llm.stream("Hello")))
+    assert [b["type"] for b in full.content] == ["reasoning", "text"]
+    tools = llm.bind_tools([get_weather], tool_choice="any")
+    full = merged(list(tools.stream("Weather in Quito?")))
+    assert [b["type"] for b in full.content] == ["reasoning", "tool_call"]
+    assert full.tool_calls[0]["args"] == {"location": "Quito"}
+
+
+# --- images ------------------------------------------------------------------------------------------
+
+_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_images_reach_a_vision_model_as_image_url_parts(make_llm: Any, replica: Replica, mode: str) -> None:
+    llm = make_llm("apipie", "nous-hermes-2-vision-7b")
+    message = HumanMessage(
+        content=[
+            {"type": "text", "text": "Describe this image."},
+            {"type": "image", "base64": _PNG, "mime_type": "image/png"},
+            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+        ]
+    )
+    reply = invoke(llm, [message], mode)
+    assert "image" in reply.content
+    parts = replica.apipie.requests[-1].json["messages"][0]["content"]
+    assert parts == [
+        {"type": "text", "text": "Describe this image."},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{_PNG}"}},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+    ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_images_to_a_text_model_fail_before_any_request(make_llm: Any, replica: Replica, mode: str) -> None:
+    llm = make_llm("aimlapi", "hermes-3-llama-3.1-70b")
+    message = HumanMessage(content=[{"type": "text", "text": "?"}, {"type": "image", "url": "https://x/y.png"}])
+    with pytest.raises(ValueError, match="no image input"):
+        invoke(llm, [message], mode)
+    with pytest.raises(ValueError, match="no image input"):
+        stream(llm, [message], mode)
+    assert replica.aimlapi.requests == []
+
+
+def test_pdf_input_is_a_clear_value_error(make_llm: Any, replica: Replica) -> None:
+    message = HumanMessage(content=[{"type": "file", "base64": "JVBERi0=", "mime_type": "application/pdf"}])
+    with pytest.raises(ValueError, match="'file' content is not supported"):
+        make_llm().invoke([message])
+    assert replica.apipie.requests == []
