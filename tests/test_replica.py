@@ -9,6 +9,8 @@ import asyncio
 import json
 import re
 import socket
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -887,3 +889,23 @@ async def test_concurrent_streams(replica: Replica) -> None:
 
         answers = await asyncio.gather(*(one(i) for i in range(200)))
     assert all(f"Question {i} about rivers" in a for i, a in enumerate(answers))
+
+
+def test_standalone_process() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.replica", "--dialect", "openai"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        urls = json.loads(proc.stdout.readline())
+        assert list(urls) == ["openai"]
+        resp = httpx.post(
+            urls["openai"] + "/chat/completions",
+            json={"model": "hermes3:8b", "messages": user("hi")},
+            headers=KEY,
+            timeout=10,
+        )
+        assert resp.status_code == 200
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
