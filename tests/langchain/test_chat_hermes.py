@@ -33,7 +33,9 @@ def make_llm(replica: Replica) -> Iterator[Any]:
     made: list[ChatHermes] = []
 
     def make(gateway: str = "apipie", model: str = "hermes-3-llama-3.1-70b", **kw: Any) -> ChatHermes:
-        llm = ChatHermes(model=model, gateway=gateway, base_url=replica.base_url(gateway), api_key=SECRET, **kw)
+        llm = ChatHermes(
+            model=model, gateway=gateway, base_url=replica.base_url(gateway), api_key=SECRET, **kw
+        )
         made.append(llm)
         return llm
 
@@ -70,7 +72,9 @@ def chunk(content: str | None = None, *, usage: dict[str, Any] | None = None, **
         "id": "chatcmpl-scripted",
         "object": "chat.completion.chunk",
         "model": "hermes-3-llama-3-1-70b",
-        "choices": [{"index": 0, "delta": {**({"content": content} if content is not None else {}), **delta}}],
+        "choices": [
+            {"index": 0, "delta": {**({"content": content} if content is not None else {}), **delta}}
+        ],
     }
     if usage is not None:
         body["usage"] = usage
@@ -154,13 +158,18 @@ def test_one_client_per_model_reused_and_not_copied_or_pickled(make_llm: Any, mo
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("gateway", "model"), [("apipie", "hermes-3-llama-3.1-70b"), ("aimlapi", "hermes-4-70b")])
+@pytest.mark.parametrize(
+    ("gateway", "model"), [("apipie", "hermes-3-llama-3.1-70b"), ("aimlapi", "hermes-4-70b")]
+)
 def test_invoke_metadata_and_usage(make_llm: Any, mode: str, gateway: str, model: str) -> None:
     msg = invoke(make_llm(gateway, model), "Hello", mode)
     assert isinstance(msg, AIMessage)
     assert msg.content.startswith("Hello!")
     assert msg.usage_metadata is not None
-    assert msg.usage_metadata["total_tokens"] == msg.usage_metadata["input_tokens"] + msg.usage_metadata["output_tokens"]
+    assert (
+        msg.usage_metadata["total_tokens"]
+        == msg.usage_metadata["input_tokens"] + msg.usage_metadata["output_tokens"]
+    )
     meta = msg.response_metadata
     assert meta["model_name"] == model
     assert meta["model_provider"] == "hermes"
@@ -173,8 +182,12 @@ def test_invoke_metadata_and_usage(make_llm: Any, mode: str, gateway: str, model
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("gateway", "model"), [("apipie", "hermes-3-llama-3.1-70b"), ("aimlapi", "hermes-4-70b")])
-def test_stream_usage_once_metadata_on_the_last_chunk(make_llm: Any, mode: str, gateway: str, model: str) -> None:
+@pytest.mark.parametrize(
+    ("gateway", "model"), [("apipie", "hermes-3-llama-3.1-70b"), ("aimlapi", "hermes-4-70b")]
+)
+def test_stream_usage_once_metadata_on_the_last_chunk(
+    make_llm: Any, mode: str, gateway: str, model: str
+) -> None:
     llm = make_llm(gateway, model)
     chunks = stream(llm, "Write me 2 haikus. Only include the haikus.", mode)
     assert len(chunks) > 3
@@ -255,7 +268,11 @@ def test_batch_with_max_concurrency(make_llm: Any, mode: str) -> None:
     llm = make_llm()
     prompts = [f"Tell me about topic number {i}" for i in range(6)]
     config = {"max_concurrency": 3}
-    results = llm.batch(prompts, config=config) if mode == "sync" else asyncio.run(llm.abatch(prompts, config=config))
+    results = (
+        llm.batch(prompts, config=config)
+        if mode == "sync"
+        else asyncio.run(llm.abatch(prompts, config=config))
+    )
     assert [f"topic number {i}" in r.content for i, r in enumerate(results)] == [True] * 6
 
 
@@ -320,26 +337,62 @@ def test_streamed_tool_calls_with_apipie_index_quirk(make_llm: Any, replica: Rep
         Fault.script_chunks(
             [
                 {
-                    **chunk(role="assistant", tool_calls=[
-                        {"index": 0, "id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": ""}}
-                    ]),
+                    **chunk(
+                        role="assistant",
+                        tool_calls=[
+                            {
+                                "index": 0,
+                                "id": "call_a",
+                                "type": "function",
+                                "function": {"name": "get_weather", "arguments": ""},
+                            }
+                        ],
+                    ),
                 },
                 {
                     "id": "x",
-                    "choices": [{"index": 1, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": '{"loca'}}]}}],
+                    "choices": [
+                        {
+                            "index": 1,
+                            "delta": {"tool_calls": [{"index": 0, "function": {"arguments": '{"loca'}}]},
+                        }
+                    ],
                 },
                 {
                     "id": "x",
-                    "choices": [{"index": 2, "delta": {"tool_calls": [
-                        {"index": 1, "id": "call_b", "type": "function", "function": {"name": "Multiply", "arguments": '{"a": 6, "b": 7}'}}
-                    ]}}],
+                    "choices": [
+                        {
+                            "index": 2,
+                            "delta": {
+                                "tool_calls": [
+                                    {
+                                        "index": 1,
+                                        "id": "call_b",
+                                        "type": "function",
+                                        "function": {"name": "Multiply", "arguments": '{"a": 6, "b": 7}'},
+                                    }
+                                ]
+                            },
+                        }
+                    ],
                 },
                 {
                     "id": "x",
-                    "choices": [{"index": 3, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": 'tion": "Rome"}'}}]}}],
+                    "choices": [
+                        {
+                            "index": 3,
+                            "delta": {
+                                "tool_calls": [{"index": 0, "function": {"arguments": 'tion": "Rome"}'}}]
+                            },
+                        }
+                    ],
                 },
                 finish("tool_calls"),
-                {"id": "x", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 9, "total_tokens": 18}},
+                {
+                    "id": "x",
+                    "choices": [],
+                    "usage": {"prompt_tokens": 9, "completion_tokens": 9, "total_tokens": 18},
+                },
                 "[DONE]",
             ]
         )
@@ -358,7 +411,11 @@ def test_streamed_tool_calls_with_apipie_index_quirk(make_llm: Any, replica: Rep
 
 @pytest.mark.parametrize("mode", MODES)
 def test_invalid_tool_call_json_is_kept_as_invalid(make_llm: Any, replica: Replica, mode: str) -> None:
-    bad_call = {"id": "call_bad", "type": "function", "function": {"name": "get_weather", "arguments": '{"location": '}}
+    bad_call = {
+        "id": "call_bad",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"location": '},
+    }
     replica.apipie.enqueue(
         Fault.script_chunks(
             [
@@ -388,7 +445,12 @@ def test_invalid_tool_call_json_is_kept_as_invalid(make_llm: Any, replica: Repli
     replica.apipie.enqueue(
         Fault.script_chunks(
             [
-                chunk(role="assistant", tool_calls=[{**bad_call, "index": 0, "function": {"name": "get_weather", "arguments": "not json"}}]),
+                chunk(
+                    role="assistant",
+                    tool_calls=[
+                        {**bad_call, "index": 0, "function": {"name": "get_weather", "arguments": "not json"}}
+                    ],
+                ),
                 finish("tool_calls"),
                 "[DONE]",
             ]
@@ -403,7 +465,10 @@ def test_invalid_tool_call_json_is_kept_as_invalid(make_llm: Any, replica: Repli
 def test_text_tool_calls_from_a_provider_become_tool_calls(make_llm: Any, mode: str) -> None:
     """APIpie's Hermes 4 70B (in the replica) answers native `tools` with `<tool_call>` text in content."""
     llm = make_llm("apipie", "hermes-4-70b", tool_mode="native").bind_tools([get_weather])
-    for message in (invoke(llm, "What is the weather in Oslo?", mode), merged(stream(llm, "What is the weather in Oslo?", mode))):
+    for message in (
+        invoke(llm, "What is the weather in Oslo?", mode),
+        merged(stream(llm, "What is the weather in Oslo?", mode)),
+    ):
         assert [(c["name"], c["args"]) for c in message.tool_calls] == [("get_weather", {"location": "Oslo"})]
         assert "<tool_call>" not in message.text
         assert "<think>" not in message.text
@@ -417,7 +482,11 @@ def test_reasoning_is_separated_and_sent_back(make_llm: Any, replica: Replica, m
     assert first.content_blocks[0]["type"] == "reasoning"
     streamed = merged(stream(llm, "What is the weather in Lima?", mode))
     assert streamed.additional_kwargs["reasoning_content"] == first.additional_kwargs["reasoning_content"]
-    invoke(llm, [HumanMessage("What is the weather in Lima?"), first, get_weather.invoke(first.tool_calls[0])], mode)
+    invoke(
+        llm,
+        [HumanMessage("What is the weather in Lima?"), first, get_weather.invoke(first.tool_calls[0])],
+        mode,
+    )
     assistant = next(m for m in replica.aimlapi.requests[-1].json["messages"] if m["role"] == "assistant")
     assert assistant["reasoning_content"] == first.additional_kwargs["reasoning_content"]
     # Not sent back for models the catalog does not mark as reasoning.
@@ -467,7 +536,9 @@ def test_images_reach_a_vision_model_as_image_url_parts(make_llm: Any, replica: 
 @pytest.mark.parametrize("mode", MODES)
 def test_images_to_a_text_model_fail_before_any_request(make_llm: Any, replica: Replica, mode: str) -> None:
     llm = make_llm("aimlapi", "hermes-3-llama-3.1-70b")
-    message = HumanMessage(content=[{"type": "text", "text": "?"}, {"type": "image", "url": "https://x/y.png"}])
+    message = HumanMessage(
+        content=[{"type": "text", "text": "?"}, {"type": "image", "url": "https://x/y.png"}]
+    )
     with pytest.raises(ValueError, match="no image input"):
         invoke(llm, [message], mode)
     with pytest.raises(ValueError, match="no image input"):
