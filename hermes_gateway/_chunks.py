@@ -160,27 +160,28 @@ class ChunkConverter:
         None when the chunk adds none of those (role-only, usage-only, finish-only chunks). Raises the typed
         `GatewayError` when the chunk carries an `error` object.
         """
-        if chunk.get("error"):
+        get = chunk.get
+        if get("error"):
             raise error_from_payload(chunk, gateway=self.gateway)
         if self.id is None:
-            chunk_id = chunk.get("id")
+            chunk_id = get("id")
             if chunk_id:
                 self.id = str(chunk_id)
-        model = chunk.get("model")
+        model = get("model")
         if model:
             self.model = model
         if self.provider is None:
-            provider = chunk.get("provider")
+            provider = get("provider")
             if provider:
                 self.provider = provider
-        usage = chunk.get("usage")
+        usage = get("usage")
         if usage and isinstance(usage, dict):
             self.usage = usage
-        meta = chunk.get("meta")
+        meta = get("meta")
         if meta and isinstance(meta, dict):
             self.meta = meta
 
-        choices = chunk.get("choices")
+        choices = get("choices")
         if not choices or not isinstance(choices, list):
             return None
         choice = choices[0]  # n=1: never key on choice["index"] (APIpie counts it up per chunk)
@@ -198,6 +199,8 @@ class ChunkConverter:
             return None
 
         content = delta.get("content")
+        if len(delta) == 1 and content.__class__ is str:  # the hot path: {"content": "..."}
+            return ChatDelta(content) if content else None
         if content is not None and not isinstance(content, str):
             content = _content_text(content)
         reasoning = delta.get("reasoning") or delta.get("reasoning_content")

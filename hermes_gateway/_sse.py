@@ -12,9 +12,8 @@ servers that close right after `data: [DONE]` (or after the final chunk) rely on
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
-
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(slots=True)
@@ -30,58 +29,69 @@ class ServerSentEvent:
 class SSEDecoder:
     """Incremental SSE decoder: `feed(bytes) -> events`, then `finish() -> events` at the end of the body."""
 
-    __slots__ = ("_data", "_event", "_id", "_partial", "_retry", "_skip_lf", "_started")
+    __slots__ = ("_data", "_decoder", "_event", "_id", "_partial", "_retry", "_skip_lf", "_started")
 
     def __init__(self) -> None:
-        self._partial: list[bytes] = []
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        """One UTF-8 decode per network chunk (a character split between chunks is held back)."""
+        self._partial: list[str] = []
         """Pieces of the current, not yet terminated line."""
         self._skip_lf = False
         """The previous chunk ended in CR: a LF starting the next chunk belongs to that line break."""
         self._started = False
-        self._data: list[bytes] | None = None
+        self._data: list[str] | None = None
         self._event: str | None = None
         self._id: str | None = None
         self._retry: int | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode the next bytes of the body; returns the events they completed (often none or one)."""
+        text = self._decoder.decode(chunk)
         if not self._started:
-            if not chunk:
+            if not text:
                 return []
             self._started = True
-            if chunk.startswith(_BOM):
-                chunk = chunk[len(_BOM) :]
+            if text[0] == "\ufeff":  # byte order mark
+                text = text[1:]
         if self._skip_lf:
+            if not text:
+                return []
             self._skip_lf = False
-            if chunk[:1] == b"\n":
-                chunk = chunk[1:]
-        if not chunk:
+            if text[0] == "\n":
+                text = text[1:]
+        if not text:
             return []
-        last = chunk[-1]
-        lines = chunk.splitlines()  # bytes.splitlines splits on exactly LF, CR and CRLF
-        if last == 13:  # CR: a LF may follow in the next chunk
-            self._skip_lf = True
-        tail = None if last in (10, 13) else lines.pop()
-        if self._partial and lines:
-            self._partial.append(lines[0])
-            lines[0] = b"".join(self._partial)
-            self._partial = []
-        if tail is not None:
+        if "\r" in text:  # normalise CRLF and CR to LF (str.splitlines would also split on \x1c, \u2028, ...)
+            self._skip_lf = text[-1] == "\r"
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        tail = lines.pop()  # "" when the chunk ended with a line break
+        if not lines:
             self._partial.append(tail)
-        return self._lines(lines) if lines else []
+            return []
+        if self._partial:
+            self._partial.append(lines[0])
+            lines[0] = "".join(self._partial)
+            self._partial = []
+        if tail:
+            self._partial.append(tail)
+        return self._lines(lines)
 
     def finish(self) -> list[ServerSentEvent]:
         """End of body: process a last unterminated line and dispatch a pending event."""
         events: list[ServerSentEvent] = []
+        rest = self._decoder.decode(b"", final=True)
+        if rest:
+            self._partial.append(rest)
         if self._partial:
-            line = b"".join(self._partial)
+            line = "".join(self._partial).replace("\r", "")
             self._partial = []
             events = self._lines([line])
         if self._data is not None:
             events.append(self._dispatch())
         return events
 
-    def _lines(self, lines: list[bytes]) -> list[ServerSentEvent]:
+    def _lines(self, lines: list[str]) -> list[ServerSentEvent]:
         events: list[ServerSentEvent] = []
         for line in lines:
             if not line:
@@ -90,37 +100,36 @@ class SSEDecoder:
                 else:  # a blank line with no data resets the event fields (WHATWG)
                     self._event = None
                 continue
-            if line.startswith(b"data:"):
-                value = line[6:] if line[5:6] == b" " else line[5:]
+            if line.startswith("data:"):
+                value = line[6:] if line[5:6] == " " else line[5:]
                 if self._data is None:
                     self._data = [value]
                 else:
                     self._data.append(value)
                 continue
-            if line[0] == 58:  # ":" comment / keep-alive
+            if line[0] == ":":  # comment / keep-alive
                 continue
-            name, colon, raw = line.partition(b":")
-            value = raw[1:] if colon and raw[:1] == b" " else raw
-            if name == b"data":  # "data" without a colon: an empty data line
+            name, colon, raw = line.partition(":")
+            value = raw[1:] if colon and raw[:1] == " " else raw
+            if name == "data":  # "data" without a colon: an empty data line
                 if self._data is None:
                     self._data = [value]
                 else:
                     self._data.append(value)
-            elif name == b"event":
-                self._event = value.decode("utf-8", errors="replace")
-            elif name == b"id":
-                if b"\0" not in value:
-                    self._id = value.decode("utf-8", errors="replace")
-            elif name == b"retry" and value.isdigit():
+            elif name == "event":
+                self._event = value
+            elif name == "id":
+                if "\0" not in value:
+                    self._id = value
+            elif name == "retry" and value.isdigit():
                 self._retry = int(value)
             # any other field name is ignored, per the spec
         return events
 
     def _dispatch(self) -> ServerSentEvent:
-        parts = self._data or [b""]
-        raw = parts[0] if len(parts) == 1 else b"\n".join(parts)
+        parts = self._data or [""]
         event = ServerSentEvent(
-            data=raw.decode("utf-8", errors="replace"), event=self._event, id=self._id, retry=self._retry
+            parts[0] if len(parts) == 1 else "\n".join(parts), self._event, self._id, self._retry
         )
         self._data = None
         self._event = None

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 CostFallback = Callable[[int, int], "float | None"]
+# JSONDecoder sets `scan_once` (the C scanner) in __init__; typeshed does not declare it, hence the ignore.
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+"""`(value, end)` for the JSON value at an index; StopIteration or ValueError when there is none."""
 
 
 def _no_id(_index: int) -> str:
@@ -108,30 +111,45 @@ class ReplyPipeline:
 
     def _event(self, event: ServerSentEvent, out: list[ChatDelta], *, at_eof: bool) -> None:
         data = event.data
-        if data[:6] == "[DONE]" or data.strip() == "[DONE]":
+        if data == "[DONE]":
             self.done = True
             return
-        if not data.strip():
-            return
-        try:
-            payload = json.loads(data)
-        except ValueError:
-            payload = self._recover(data, at_eof)
-        if event.event == "error" and isinstance(payload, dict) and "error" not in payload:
-            payload = {"error": payload}
-        if not isinstance(payload, dict):
-            raise InvalidResponseError(
-                f"{self.gateway} sent a stream chunk that is not a JSON object: {text_excerpt(data)}",
-                gateway=self.gateway,
-                status_code=200,
-                body=data,
-            )
-        self._chunk(payload, out)
+        try:  # the C scanner directly: json.loads adds two regex passes per chunk on the hot path
+            payload, end = _scan_json(data, 0)
+            if end != len(data):
+                raise ValueError("trailing data")
+        except (StopIteration, ValueError):
+            payloads = self._slow_payloads(data, at_eof)
+        else:
+            payloads = [payload]
+        for payload in payloads:
+            if event.event == "error" and isinstance(payload, dict) and "error" not in payload:
+                payload = {"error": payload}
+            if not isinstance(payload, dict):
+                raise InvalidResponseError(
+                    f"{self.gateway} sent a stream chunk that is not a JSON object: {text_excerpt(data)}",
+                    gateway=self.gateway,
+                    status_code=200,
+                    body=data,
+                )
+            self._chunk(payload, out)
 
-    def _recover(self, data: str, at_eof: bool) -> Any:
-        if "\n" in data:  # several JSON chunks on consecutive data: lines, no blank line between them
+    def _slow_payloads(self, data: str, at_eof: bool) -> list[Any]:
+        """Whatever is not one compact JSON object: padding, `[DONE]` with spaces, several JSON chunks on
+        consecutive `data:` lines, and broken JSON (malformed, or cut off at the end of the body)."""
+        stripped = data.strip()
+        if stripped == "[DONE]":
+            self.done = True
+            return []
+        if not stripped:
+            return []
+        try:
+            return [json.loads(stripped)]
+        except ValueError:
+            pass
+        if "\n" in stripped:
             try:
-                return {"__many__": [json.loads(line) for line in data.split("\n") if line.strip()]}
+                return [json.loads(line) for line in stripped.split("\n") if line.strip()]
             except ValueError:
                 pass
         if at_eof:  # the last event was cut off mid-JSON: the reply is truncated, not malformed
@@ -147,18 +165,6 @@ class ReplyPipeline:
         )
 
     def _chunk(self, payload: dict[str, Any], out: list[ChatDelta]) -> None:
-        many = payload.get("__many__")
-        if many is not None:
-            for item in many:
-                if not isinstance(item, dict):
-                    raise InvalidResponseError(
-                        f"{self.gateway} sent a stream chunk that is not a JSON object",
-                        gateway=self.gateway,
-                        status_code=200,
-                        body=item,
-                    )
-                self._chunk(item, out)
-            return
         delta = self._conv.convert(payload)
         if delta is None:
             return
