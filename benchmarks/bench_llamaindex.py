@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import socket
 import statistics
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 
 import httpx
 from llama_index.core.llms import ChatMessage
@@ -33,7 +34,7 @@ from llamaindex_hermes import Hermes
 MODEL = "hermes-3-llama-3.1-70b"
 
 
-def sse_body(chunks: int) -> bytes:
+def sse_events(chunks: int) -> list[bytes]:
     """An OpenAI-style stream: `chunks` content deltas, a finish chunk, a usage chunk, [DONE]."""
     head = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": MODEL}
     lines = []
@@ -49,29 +50,50 @@ def sse_body(chunks: int) -> bytes:
     usage = {"prompt_tokens": 12, "completion_tokens": chunks, "total_tokens": 12 + chunks}
     lines.append(f"data: {json.dumps({**head, 'choices': [], 'usage': usage})}\n\n")
     lines.append("data: [DONE]\n\n")
-    return "".join(lines).encode()
+    return [line.encode() for line in lines]
 
 
-def serve(body: bytes) -> tuple[ThreadingHTTPServer, str]:
+def serve(events: list[bytes]) -> ThreadingHTTPServer:
+    """A loopback server that streams `events` as a real SSE server does: one HTTP chunk (one write) each."""
+    frames = [b"%x\r\n%s\r\n" % (len(event), event) for event in events] + [b"0\r\n\r\n"]
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length", 0)))
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
-            self.send_header("content-length", str(len(body)))
+            self.send_header("transfer-encoding", "chunked")
             self.end_headers()
-            self.wfile.write(body)
+            for frame in frames:
+                self.wfile.write(frame)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+    return server
+
+
+def _serve_forever(chunks: int, port_out: Connection) -> None:
+    server = serve(sse_events(chunks))
+    port_out.send(server.server_address[1])
+    server.serve_forever()
+
+
+def start_server(chunks: int) -> tuple[multiprocessing.Process, str]:
+    """The server runs in its own process, so it never competes with the measured client for the GIL."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(target=_serve_forever, args=(chunks, send), daemon=True)
+    process.start()
+    port = receive.recv()
+    return process, f"http://127.0.0.1:{port}/v1"
 
 
 def contenders(base_url: str, chunks: int) -> dict[str, Callable[[], int]]:
@@ -116,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile Hermes.stream_chat instead")
     args = parser.parse_args(argv)
 
-    server, base_url = serve(sse_body(args.chunks))
+    server, base_url = start_server(args.chunks)
     runs = contenders(base_url, args.chunks)
     for fn in runs.values():  # warm up: connections, imports, caches
         fn()
@@ -134,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - start) * 1000)
-    server.shutdown()
+    server.terminate()
 
     med = {name: statistics.median(values) for name, values in times.items()}
     print(f"{args.chunks} chunks, {args.reps} interleaved repetitions (ms: median / min / max)")

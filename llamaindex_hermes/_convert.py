@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from llama_index.core.base.llms.types import (
     CachePoint,
@@ -57,6 +57,7 @@ _ROLE_TO_WIRE: dict[str, str] = {
     MessageRole.FUNCTION.value: "tool",
 }
 _TOOL_CHOICE_KEYWORDS = frozenset({"auto", "none", "required"})
+_ASSISTANT = MessageRole.ASSISTANT
 _DEFAULT_IMAGE_MIMETYPE = "image/png"
 
 
@@ -209,6 +210,73 @@ def delta_from_result(result: ChatResult) -> ChatDelta:
     )
 
 
+# The hot path builds three pydantic objects per streamed chunk. Validating them costs more than the rest of
+# the adapter together, and every value here is already of the right type, so they are built as pydantic's
+# `model_construct` builds them (no validation), minus its generic per-field loop. Only when the field sets
+# are exactly the ones below (checked at import, so a LlamaIndex upgrade that adds a field falls back to the
+# validating constructors); tests/llamaindex/test_convert.py checks both give equal objects.
+_new = object.__new__
+_setattr = object.__setattr__
+_FAST_BUILD = (
+    set(TextBlock.model_fields) == {"block_type", "text"}
+    and set(ChatMessage.model_fields) == {"role", "additional_kwargs", "blocks"}
+    and set(ChatResponse.model_fields) == {"message", "raw", "delta", "logprobs", "additional_kwargs"}
+    and not (TextBlock.__private_attributes__ or ChatMessage.__private_attributes__)
+    and not ChatResponse.__private_attributes__
+)
+
+
+def _construct(cls: type[Any], values: dict[str, Any], fields_set: set[str]) -> Any:
+    obj = _new(cls)
+    _setattr(obj, "__dict__", values)
+    _setattr(obj, "__pydantic_fields_set__", fields_set)
+    _setattr(obj, "__pydantic_extra__", None)
+    _setattr(obj, "__pydantic_private__", None)
+    return obj
+
+
+def build_response(
+    blocks: list[Any],
+    message_kwargs: dict[str, Any],
+    delta: str,
+    raw: dict[str, Any] | None,
+    response_kwargs: dict[str, Any],
+) -> ChatResponse:
+    """`ChatResponse(message=ChatMessage(role=assistant, blocks=...), ...)`, without re-validating."""
+    if not _FAST_BUILD:
+        return ChatResponse(
+            message=ChatMessage(role=_ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
+            delta=delta,
+            raw=raw,
+            additional_kwargs=response_kwargs,
+        )
+    message = _construct(
+        ChatMessage,
+        {"role": _ASSISTANT, "additional_kwargs": message_kwargs, "blocks": blocks},
+        {"role", "blocks", "additional_kwargs"},
+    )
+    return cast(
+        "ChatResponse",
+        _construct(
+            ChatResponse,
+            {
+                "message": message,
+                "raw": raw,
+                "delta": delta,
+                "logprobs": None,
+                "additional_kwargs": response_kwargs,
+            },
+            {"message", "delta", "raw", "additional_kwargs"},
+        ),
+    )
+
+
+def text_block(text: str) -> TextBlock:
+    if not _FAST_BUILD:
+        return TextBlock(text=text)
+    return cast("TextBlock", _construct(TextBlock, {"block_type": "text", "text": text}, {"text"}))
+
+
 class _CallState:
     """One tool call being assembled from its fragments."""
 
@@ -227,11 +295,12 @@ class ResponseBuilder:
     only once, on the final delta (the one carrying `finish_reason`). One instance per reply.
     """
 
-    __slots__ = ("_calls", "_content", "_gateway", "_reasoning")
+    __slots__ = ("_calls", "_content", "_gateway", "_reasoning", "_thinking")
 
     def __init__(self, *, gateway: str | None = None) -> None:
         self._content = ""
         self._reasoning = ""
+        self._thinking: ThinkingBlock | None = None
         self._calls: dict[int, _CallState] = {}
         self._gateway = gateway
 
@@ -245,6 +314,7 @@ class ResponseBuilder:
             self._content += delta.content
         if delta.reasoning:
             self._reasoning += delta.reasoning
+            self._thinking = ThinkingBlock(content=self._reasoning)
         for fragment in delta.tool_calls:
             state = self._calls.get(fragment.index)
             if state is None:
@@ -258,9 +328,9 @@ class ResponseBuilder:
         final = delta.finish_reason is not None
 
         blocks: list[Any] = []
-        if self._reasoning:
-            blocks.append(ThinkingBlock(content=self._reasoning))
-        blocks.append(TextBlock(text=self._content))
+        if self._thinking is not None:
+            blocks.append(self._thinking)  # rebuilt only when the reasoning grew
+        blocks.append(text_block(self._content))
         message_kwargs: dict[str, Any] = {}
         if self._calls:
             self._add_tool_calls(blocks, message_kwargs, final)
@@ -283,12 +353,7 @@ class ResponseBuilder:
                 response_kwargs.update(usage)
                 if delta.usage.gateway:
                     raw["gateway"] = delta.usage.gateway
-        return ChatResponse(
-            message=ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
-            delta=delta.content,
-            raw=raw,
-            additional_kwargs=response_kwargs,
-        )
+        return build_response(blocks, message_kwargs, delta.content, raw, response_kwargs)
 
     def _add_tool_calls(self, blocks: list[Any], message_kwargs: dict[str, Any], final: bool) -> None:
         wire_calls: list[dict[str, Any]] = []

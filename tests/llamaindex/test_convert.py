@@ -21,11 +21,14 @@ from llama_index.core.base.llms.types import (
 
 from hermes_gateway._types import ChatDelta, ChatResult, ToolCall, ToolCallDelta, Usage
 from llamaindex_hermes._convert import (
+    _FAST_BUILD,
     INVALID_ARGUMENTS_KEY,
     ResponseBuilder,
+    build_response,
     delta_from_result,
     force_single_tool_call,
     parse_arguments,
+    text_block,
     to_wire_messages,
     tool_choice_to_wire,
     tool_selections_from_response,
@@ -347,3 +350,31 @@ def test_force_single_tool_call_keeps_the_first() -> None:
     force_single_tool_call(response)
     assert [s.tool_id for s in tool_selections_from_response(response, error_on_invalid=True)] == ["a"]
     assert len(response.message.additional_kwargs["tool_calls"]) == 1
+
+
+def test_fast_built_responses_equal_validated_ones() -> None:
+    assert _FAST_BUILD  # if LlamaIndex changed its fields, the validating fallback is used: look at this test
+    blocks = [text_block("Hello"), ToolCallBlock(tool_call_id="c", tool_name="f", tool_kwargs={"a": 1})]
+    fast = build_response(blocks, {"tool_calls": []}, "lo", {"usage": {}}, {"prompt_tokens": 1})
+    slow = ChatResponse(
+        message=ChatMessage(
+            role=MessageRole.ASSISTANT,
+            blocks=[
+                TextBlock(text="Hello"),
+                ToolCallBlock(tool_call_id="c", tool_name="f", tool_kwargs={"a": 1}),
+            ],
+            additional_kwargs={"tool_calls": []},
+        ),
+        delta="lo",
+        raw={"usage": {}},
+        additional_kwargs={"prompt_tokens": 1},
+    )
+    assert fast == slow
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.message.content == "Hello"
+    assert ChatResponse.model_validate(fast.model_dump()) == slow
+    single = build_response([text_block("Hi")], {}, "Hi", None, {})
+    single.message.content = "changed"  # the setter (and its validation) works on a fast-built message
+    assert single.message.content == "changed"
+    assert single == ChatResponse(message=ChatMessage(role="assistant", content="changed"), delta="Hi")
