@@ -117,7 +117,7 @@ def contenders(base_url: str, chunks: int) -> dict[str, Callable[[], int]]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from llama_index.llms.openai_like import OpenAILike
+        from llama_index.llms.openai_like import OpenAILike  # type: ignore[import-untyped]  # no py.typed
 
         openailike = OpenAILike(
             model=MODEL, api_base=base_url, api_key="bench", is_chat_model=True, context_window=131072

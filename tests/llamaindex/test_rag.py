@@ -12,6 +12,7 @@ import re
 import pytest
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.base.response.schema import AsyncStreamingResponse, StreamingResponse
 
 from llamaindex_hermes import Hermes
 from tests import cassette_support
@@ -80,6 +81,7 @@ def make_llm() -> Hermes:
 def test_streaming_query_engine() -> None:
     engine = make_index().as_query_engine(llm=make_llm(), streaming=True, similarity_top_k=1)
     response = engine.query(QUESTION)
+    assert isinstance(response, StreamingResponse)
     text = "".join(response.response_gen)
     assert text.strip()
     [node] = response.source_nodes
@@ -90,6 +92,7 @@ def test_streaming_query_engine() -> None:
 async def test_async_streaming_query_engine() -> None:
     engine = make_index().as_query_engine(llm=make_llm(), streaming=True, similarity_top_k=2)
     response = await engine.aquery(QUESTION)
+    assert isinstance(response, AsyncStreamingResponse)
     text = "".join([piece async for piece in response.async_response_gen()])
     assert text.strip()
     assert response.source_nodes[0].metadata["topic"] == "eiffel"

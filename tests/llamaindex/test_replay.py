@@ -15,10 +15,10 @@ import pytest
 from llama_index.core.base.llms.types import ImageBlock, TextBlock, ThinkingBlock
 from llama_index.core.callbacks import CallbackManager, CBEventType, TokenCountingHandler
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
-from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.llms import ChatMessage
+from llama_index_instrumentation import get_dispatcher
 
 from llamaindex_hermes import Hermes
 from tests import cassette_support
