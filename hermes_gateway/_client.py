@@ -12,7 +12,8 @@ chain and are written line for line alike:
 
 Connections: one pooled `httpx.Client` and one `httpx.AsyncClient` per event loop, made lazily. Keying the
 async client by the running loop means `asyncio.run(...)` twice with one GatewayClient works (no "Event loop
-is closed"): a new loop gets a new pool. The pools are dropped on pickling, so clients pickle into process
+is closed"): a new loop gets a new pool, and the old loop closes its pool as it shuts down
+(`_close_with_loop`). The pools are dropped on pickling, so clients pickle into process
 pools.
 
 Security: the key is a `SecretStr`, resolved from the environment at each request when not given (frameworks
@@ -58,6 +59,24 @@ if TYPE_CHECKING:
 logger = logging.getLogger("hermes_gateway")
 
 UsageHook = Callable[[Usage], None]
+_AsyncPool = tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
+
+
+async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Closes `client` inside its own loop when that loop shuts down its async generators.
+
+    `asyncio.run` (and asyncio.Runner) call `loop.shutdown_asyncgens()` before closing the loop, which
+    `aclose()`s every async generator started in it. Starting this one next to each per-loop pool means
+    the pool's connections are closed cleanly in their loop instead of leaking sockets (and ResourceWarnings)
+    when the user's `asyncio.run(...)` ends.
+    """
+    try:
+        yield
+    finally:
+        try:
+            await client.aclose()
+        except Exception:  # the loop is shutting down; nothing useful can be done with an error here
+            logger.debug("closing an async pool at loop shutdown failed", exc_info=True)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -118,8 +137,9 @@ class GatewayClient:
     ) -> None:
         """See the module docstring and docs/architecture.md for the arguments.
 
-        `transport` / `async_transport` replace httpx's network layer (tests use `httpx.MockTransport`; a proxy
-        or custom TLS setup can pass `httpx.HTTPTransport(...)`). They are dropped when the client is pickled.
+        `transport` / `async_transport` replace httpx's network layer (tests use `httpx.MockTransport`; a
+        proxy or custom TLS setup can pass `httpx.HTTPTransport(...)`). They are dropped when the client is
+        pickled.
         """
         self.dialect: Dialect = get_dialect(gateway)
         self.gateway: str = self.dialect.name
@@ -150,7 +170,7 @@ class GatewayClient:
     def _init_pools(self) -> None:
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
-        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncPool] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -347,17 +367,21 @@ class GatewayClient:
 
     # -- async I/O: the same chain, awaited ------------------------------------------------------------------
 
-    def _get_async_client(self) -> httpx.AsyncClient:
+    async def _get_async_client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         with self._lock:
-            client = self._async_clients.get(loop)
-            if client is None or client.is_closed:
-                client = self._async_clients[loop] = httpx.AsyncClient(
-                    timeout=httpx.Timeout(self.timeout),
-                    limits=self._new_limits(),
-                    follow_redirects=True,
-                    transport=self._async_transport,
-                )
+            pool = self._async_clients.get(loop)
+            if pool is not None and not pool[0].is_closed:
+                return pool[0]
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                limits=self._new_limits(),
+                follow_redirects=True,
+                transport=self._async_transport,
+            )
+            guard = _close_with_loop(client)
+            self._async_clients[loop] = (client, guard)
+        await guard.asend(None)  # first iteration: the loop now knows the guard and will close it
         return client
 
     async def achat(self, request: ChatRequest, *, tool_mode: ToolMode = "auto") -> ChatResult:
@@ -417,7 +441,7 @@ class GatewayClient:
             await response.aclose()
 
     async def _asend(self, prepared: PreparedRequest, headers: dict[str, str]) -> httpx.Response:
-        client = self._get_async_client()
+        client = await self._get_async_client()
         request = client.build_request("POST", self.chat_url, json=prepared.body, headers=headers)
         with map_httpx_errors(self.gateway):
             response = await client.send(request, stream=True)
@@ -434,11 +458,11 @@ class GatewayClient:
         """Close the pool of the running loop (and the sync pool); pools of other loops are dropped."""
         loop = asyncio.get_running_loop()
         with self._lock:
-            client = self._async_clients.pop(loop, None)
+            pool = self._async_clients.pop(loop, None)
             self._async_clients = weakref.WeakKeyDictionary()
             sync_client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        if pool is not None:
+            await pool[1].aclose()  # runs the guard's finally: closes the pool
         if sync_client is not None:
             sync_client.close()
 

@@ -434,12 +434,14 @@ def test_one_async_pool_per_event_loop() -> None:
 
     async def pool() -> httpx.AsyncClient:
         await client.achat(REQUEST)
-        return client._get_async_client()
+        return await client._get_async_client()
 
     first, second = asyncio.run(pool()), asyncio.run(pool())
     assert first is not second
+    assert first.is_closed
+    assert second.is_closed
 
     async def same_loop() -> bool:
-        return client._get_async_client() is client._get_async_client()
+        return await client._get_async_client() is await client._get_async_client()
 
     assert asyncio.run(same_loop())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,11 +37,23 @@ REQUEST: ChatRequest = {"model": "hermes-3-llama-3.1-70b", "messages": [{"role":
 KEY = "sk-replica-test-key"
 
 
+_OPEN: list[GatewayClient] = []
+
+
 def client_for(replica: Replica, gateway: str = "apipie", **kw: Any) -> GatewayClient:
     kw.setdefault("max_retries", 2)
     client = GatewayClient(gateway, api_key=KEY, base_url=replica[gateway].base_url, **kw)
     client.retry_policy = RetryPolicy(max_retries=client.max_retries, initial_delay=0.01, max_delay=0.05)
+    _OPEN.append(client)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close the sync pools the test opened (each asyncio.run already closed its own async pool)."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 def text_of(deltas: list[ChatDelta]) -> str:
