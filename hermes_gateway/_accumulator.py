@@ -1,9 +1,9 @@
 """`StreamAccumulator`: adds `ChatDelta`s up into a `ChatResult`, in linear time.
 
 Text goes into lists joined once at the end (never `str +=` in a loop); tool-call fragments are grouped by
-`index`, then by `id` for a fragment without an index that names a known call. `chat()` is exactly this
-applied to the deltas of a one-chunk stream, so a streamed and a non-streamed reply add up the same way. A
-call that received no argument text at all (a no-argument tool) gets `"{}"`, never an empty string.
+`index`, then by `id` (a fragment naming a new id at a known index starts another call). `chat()` is exactly
+this applied to the deltas of a one-chunk stream, so a streamed and a non-streamed reply add up the same way.
+A call that received no argument text at all (a no-argument tool) gets `"{}"`, never an empty string.
 """
 
 from __future__ import annotations
