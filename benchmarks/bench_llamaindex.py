@@ -3,13 +3,19 @@
 One run, one loopback server streaming the same 1000-chunk SSE reply to every contender, repetitions
 interleaved (raw, Hermes, OpenAILike, raw, Hermes, ...) so that machine noise hits all three alike:
 
-- raw:        httpx streaming + `json.loads` of every `data:` line (the floor: no framework at all)
+- raw:        httpx streaming + `json.loads` of every `data:` line (no framework at all)
+- core:       `hermes_gateway.GatewayClient.stream` alone (the shared client, no LlamaIndex)
 - hermes:     `Hermes.stream_chat` (gateway="openai" → this server), every `ChatResponse` consumed
 - openailike: `OpenAILike.stream_chat` (llama-index-llms-openai-like) on the same server
+- li_floor:   LlamaIndex's own per-chunk cost, no I/O: an LLM whose `@llm_chat_callback` stream_chat yields
+              the same number of ready-made `ChatResponse`s (the instrumentation event per chunk)
+
+The server runs in its own process and writes each SSE event as its own HTTP chunk, as a streaming server
+does (`--burst` sends the whole reply in one write instead: the client-bound worst case for ratios).
 
 Targets (issue 4): hermes <= 3x raw, and openailike / hermes >= 4.
 
-    python benchmarks/bench_llamaindex.py [--chunks 1000] [--reps 15] [--profile]
+    python benchmarks/bench_llamaindex.py [--chunks 1000] [--reps 15] [--burst] [--profile]
 """
 
 from __future__ import annotations
@@ -22,13 +28,25 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
+from typing import Any
 
 import httpx
-from llama_index.core.llms import ChatMessage
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseGen,
+    LLMMetadata,
+)
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.llms.callbacks import llm_chat_callback
+from llama_index.core.llms.custom import CustomLLM
 
+from hermes_gateway import ChatRequest, GatewayClient
 from llamaindex_hermes import Hermes
 
 MODEL = "hermes-3-llama-3.1-70b"
@@ -53,9 +71,12 @@ def sse_events(chunks: int) -> list[bytes]:
     return [line.encode() for line in lines]
 
 
-def serve(events: list[bytes]) -> ThreadingHTTPServer:
-    """A loopback server that streams `events` as a real SSE server does: one HTTP chunk (one write) each."""
+def serve(events: list[bytes], burst: bool = False) -> ThreadingHTTPServer:
+    """A loopback server that streams `events` as a real SSE server does: one HTTP chunk (one write) each;
+    with `burst`, all of them in one write."""
     frames = [b"%x\r\n%s\r\n" % (len(event), event) for event in events] + [b"0\r\n\r\n"]
+    if burst:
+        frames = [b"".join(frames)]
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -81,16 +102,16 @@ def serve(events: list[bytes]) -> ThreadingHTTPServer:
     return server
 
 
-def _serve_forever(chunks: int, port_out: Connection) -> None:
-    server = serve(sse_events(chunks))
+def _serve_forever(chunks: int, burst: bool, port_out: Connection) -> None:
+    server = serve(sse_events(chunks), burst)
     port_out.send(server.server_address[1])
     server.serve_forever()
 
 
-def start_server(chunks: int) -> tuple[multiprocessing.Process, str]:
+def start_server(chunks: int, burst: bool = False) -> tuple[multiprocessing.Process, str]:
     """The server runs in its own process, so it never competes with the measured client for the GIL."""
     receive, send = multiprocessing.Pipe(duplex=False)
-    process = multiprocessing.Process(target=_serve_forever, args=(chunks, send), daemon=True)
+    process = multiprocessing.Process(target=_serve_forever, args=(chunks, burst, send), daemon=True)
     process.start()
     port = receive.recv()
     return process, f"http://127.0.0.1:{port}/v1"
@@ -111,9 +132,20 @@ def contenders(base_url: str, chunks: int) -> dict[str, Callable[[], int]]:
         return n
 
     hermes = Hermes(model=MODEL, gateway="openai", base_url=base_url, api_key="bench")
+    core_client = GatewayClient("openai", base_url=base_url, api_key="bench")
+    core_request: ChatRequest = {"model": MODEL, "messages": [{"role": "user", "content": "Count."}]}
+
+    def core() -> int:
+        with core_client.stream(core_request) as stream:
+            return sum(1 for _ in stream)
 
     def run_hermes() -> int:
         return sum(1 for _ in hermes.stream_chat(messages))
+
+    floor = _FloorLLM(chunks=chunks + 1)
+
+    def li_floor() -> int:
+        return sum(1 for _ in floor.stream_chat(messages))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -126,7 +158,43 @@ def contenders(base_url: str, chunks: int) -> dict[str, Callable[[], int]]:
     def run_openailike() -> int:
         return sum(1 for _ in openailike.stream_chat(messages))
 
-    return {"raw": raw, "hermes": run_hermes, "openailike": run_openailike}
+    return {
+        "raw": raw,
+        "core": core,
+        "hermes": run_hermes,
+        "openailike": run_openailike,
+        "li_floor": li_floor,
+    }
+
+
+class _FloorLLM(CustomLLM):
+    """Yields `chunks` prebuilt ChatResponses through `@llm_chat_callback`: LlamaIndex's per-chunk cost."""
+
+    chunks: int = 1000
+    _responses: list[ChatResponse] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, context: Any) -> None:
+        self._responses = [
+            ChatResponse(message=ChatMessage(role="assistant", content=f"tok{i} "), delta=f"tok{i} ")
+            for i in range(self.chunks)
+        ]
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(is_chat_model=True)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        def gen() -> ChatResponseGen:
+            yield from self._responses
+
+        return gen()
+
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        raise NotImplementedError
+
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        raise NotImplementedError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,10 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--chunks", type=int, default=1000)
     parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--burst", action="store_true", help="the server sends the reply in one write")
     parser.add_argument("--profile", action="store_true", help="cProfile Hermes.stream_chat instead")
     args = parser.parse_args(argv)
 
-    server, base_url = start_server(args.chunks)
+    server, base_url = start_server(args.chunks, args.burst)
     runs = contenders(base_url, args.chunks)
     for fn in runs.values():  # warm up: connections, imports, caches
         fn()
@@ -164,8 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<11} {med[name]:8.2f} {min(values):8.2f} {max(values):8.2f}")
     hermes_vs_raw = med["hermes"] / med["raw"]
     openai_vs_hermes = med["openailike"] / med["hermes"]
-    print(f"Hermes / raw httpx      = {hermes_vs_raw:.2f}x  (target <= 3)")
-    print(f"OpenAILike / Hermes     = {openai_vs_hermes:.2f}x  (target >= 4)")
+    mode = "burst (one write)" if args.burst else "one write per event"
+    print(f"server: {mode}")
+    print(f"Hermes / raw httpx             = {hermes_vs_raw:.2f}x  (target <= 3)")
+    print(f"OpenAILike / Hermes            = {openai_vs_hermes:.2f}x  (target >= 4)")
+    print(f"core client / raw httpx        = {med['core'] / med['raw']:.2f}x")
+    print(f"Hermes / (core + li_floor)     = {med['hermes'] / (med['core'] + med['li_floor']):.2f}x")
     ok = hermes_vs_raw <= 3 and openai_vs_hermes >= 4
     print("PASS" if ok else "MISS")
     return 0 if ok else 1
