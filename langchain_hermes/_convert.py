@@ -355,10 +355,12 @@ _CHUNK_DEFAULTS: dict[str, Any] = dict(_CHUNK_PROTOTYPE.__dict__)
 _FRESH_CONTAINERS = tuple(k for k, v in _CHUNK_DEFAULTS.items() if isinstance(v, (list, dict)))
 _GEN_PROTOTYPE = ChatGenerationChunk(message=_CHUNK_PROTOTYPE)
 _GEN_DEFAULTS: dict[str, Any] = dict(_GEN_PROTOTYPE.__dict__)
+_CHUNK_EXTRA_DICT = _CHUNK_PROTOTYPE.__pydantic_extra__ is not None
+"""Messages allow extra fields: pydantic keeps an (empty) dict for them; each instance gets its own."""
 _FAST_PATH = (
     set(_CHUNK_DEFAULTS) == set(AIMessageChunk.model_fields)
     and set(_GEN_DEFAULTS) == set(ChatGenerationChunk.model_fields)
-    and _CHUNK_PROTOTYPE.__pydantic_extra__ is None
+    and _CHUNK_PROTOTYPE.__pydantic_extra__ in (None, {})
     and _CHUNK_PROTOTYPE.__pydantic_private__ is None
     and _GEN_PROTOTYPE.__pydantic_extra__ is None
     and _GEN_PROTOTYPE.__pydantic_private__ is None
@@ -394,7 +396,7 @@ def _plain_chunk(content: str, reasoning: str) -> ChatGenerationChunk:
     message = _new_chunk(AIMessageChunk)
     _set(message, "__dict__", values)
     _set(message, "__pydantic_fields_set__", set(_CONTENT_KWARGS if reasoning else _CONTENT_ONLY))
-    _set(message, "__pydantic_extra__", None)
+    _set(message, "__pydantic_extra__", {} if _CHUNK_EXTRA_DICT else None)
     _set(message, "__pydantic_private__", None)
     gen_values = _GEN_DEFAULTS.copy()
     gen_values["message"] = message

@@ -18,7 +18,7 @@ import pytest
 from langchain_core.load import dumpd, dumps
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from hermes_gateway import MissingAPIKeyError
 from langchain_hermes import ChatHermes
@@ -32,10 +32,9 @@ MODES = ["sync", "async"]
 def make_llm(replica: Replica) -> Iterator[Any]:
     made: list[ChatHermes] = []
 
-    def make(gateway: str = "apipie", model: str = "hermes-3-llama-3.1-70b", **kw: Any) -> ChatHermes:
-        llm = ChatHermes(
-            model=model, gateway=gateway, base_url=replica.base_url(gateway), api_key=SECRET, **kw
-        )
+    def make(gateway: Any = "apipie", model: str = "hermes-3-llama-3.1-70b", **kw: Any) -> ChatHermes:
+        base_url = replica.base_url(gateway)
+        llm = ChatHermes(model=model, gateway=gateway, base_url=base_url, api_key=SecretStr(SECRET), **kw)
         made.append(llm)
         return llm
 
@@ -164,7 +163,7 @@ def test_one_client_per_model_reused_and_not_copied_or_pickled(make_llm: Any, mo
 def test_invoke_metadata_and_usage(make_llm: Any, mode: str, gateway: str, model: str) -> None:
     msg = invoke(make_llm(gateway, model), "Hello", mode)
     assert isinstance(msg, AIMessage)
-    assert msg.content.startswith("Hello!")
+    assert msg.text.startswith("Hello!")
     assert msg.usage_metadata is not None
     assert (
         msg.usage_metadata["total_tokens"]
@@ -499,12 +498,13 @@ def test_reasoning_is_separated_and_sent_back(make_llm: Any, replica: Replica, m
 def test_reasoning_block_under_output_version_v1(make_llm: Any) -> None:
     llm = make_llm("aimlapi", "hermes-4-70b", output_version="v1")
     msg = llm.invoke("Hello")
-    assert [b["type"] for b in msg.content] == ["reasoning", "text"]
+    assert [b["type"] for b in msg.content_blocks] == ["reasoning", "text"]
     full = merged(list(llm.stream("Hello")))
-    assert [b["type"] for b in full.content] == ["reasoning", "text"]
+    assert [b["type"] for b in full.content_blocks] == ["reasoning", "text"]
     tools = llm.bind_tools([get_weather], tool_choice="any")
     full = merged(list(tools.stream("Weather in Quito?")))
-    assert [b["type"] for b in full.content] == ["reasoning", "tool_call"]
+    assert [b["type"] for b in full.content_blocks] == ["reasoning", "tool_call"]
+    assert isinstance(full.content, list)  # v1: the blocks are the content
     assert full.tool_calls[0]["args"] == {"location": "Quito"}
 
 

@@ -139,7 +139,7 @@ def test_tool_message_list_content_is_text() -> None:
 
 def test_inputs_are_not_mutated() -> None:
     content: list[str | dict[str, object]] = [{"type": "image_url", "image_url": {"url": "https://x"}}]
-    msg = HumanMessage(content=content)  # type: ignore[arg-type]
+    msg = HumanMessage(content=content)
     before = json.dumps(msg.content)
     wire = message_to_wire(msg)
     wire["content"][0]["image_url"]["url"] = "changed"
@@ -295,7 +295,10 @@ def test_streamed_tool_calls_merge_by_index() -> None:
 
 def test_final_chunk_can_leave_usage_off() -> None:
     delta = ChatDelta(finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2))
-    assert final_chunk(delta, model_name="m", gateway="g", usage=False).message.usage_metadata is None
+    without = final_chunk(delta, model_name="m", gateway="g", usage=False)
+    assert isinstance(without.message, AIMessageChunk)
+    assert without.message.usage_metadata is None
     with_usage = final_chunk(delta, model_name="m", gateway="g")
+    assert isinstance(with_usage.message, AIMessageChunk)
     assert with_usage.message.usage_metadata is not None
     assert with_usage.generation_info == {"finish_reason": "stop"}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from typing_extensions import TypedDict
 
 from langchain_hermes import ChatHermes
@@ -38,10 +38,14 @@ PROMPT = "Tell me a joke about cats. Return JSON with 'setup' and 'punchline' ke
 def llm_for(replica: Replica) -> Iterator[Any]:
     made: list[ChatHermes] = []
 
-    def make(gateway: str, **kw: Any) -> ChatHermes:
+    def make(gateway: Any, **kw: Any) -> ChatHermes:
         model = kw.pop("model", "hermes-3-llama-3.1-70b")
         llm = ChatHermes(
-            model=model, gateway=gateway, base_url=replica.base_url(gateway), api_key="k" * 20, **kw
+            model=model,
+            gateway=gateway,
+            base_url=replica.base_url(gateway),
+            api_key=SecretStr("k" * 20),
+            **kw,
         )
         made.append(llm)
         return llm

@@ -12,6 +12,7 @@ import pytest
 from langchain_core.callbacks import get_usage_metadata_callback
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
+from pydantic import SecretStr
 
 from langchain_hermes import ChatHermes, HermesUsageCallbackHandler, get_hermes_usage_callback
 from tests.replica import Fault, Replica
@@ -24,10 +25,13 @@ def llms(replica: Replica) -> Iterator[dict[str, ChatHermes]]:
             model="hermes-3-llama-3.1-70b",
             gateway="apipie",
             base_url=replica.base_url("apipie"),
-            api_key="k" * 20,
+            api_key=SecretStr("k" * 20),
         ),
         "aimlapi": ChatHermes(
-            model="hermes-4-70b", gateway="aimlapi", base_url=replica.base_url("aimlapi"), api_key="k" * 20
+            model="hermes-4-70b",
+            gateway="aimlapi",
+            base_url=replica.base_url("aimlapi"),
+            api_key=SecretStr("k" * 20),
         ),
     }
     yield made
