@@ -64,21 +64,28 @@ _DEFAULT_IMAGE_MIMETYPE = "image/png"
 # --------------------------------------------------------------------------------------------- request side
 
 
-def to_wire_messages(messages: Sequence[ChatMessage], *, vision: bool | None) -> list[dict[str, Any]]:
+def to_wire_messages(
+    messages: Sequence[ChatMessage], *, vision: bool | None, reasoning_field: str | None = None
+) -> list[dict[str, Any]]:
     """LlamaIndex messages → OpenAI-style wire dicts; never mutates the input.
 
     `vision`: True/False from the catalog, None for a model the catalog does not know (images are sent then).
     Images sent to a model known to have no vision raise ValueError here, before any request is made.
+    `reasoning_field` (e.g. "reasoning_content") sends an assistant's `ThinkingBlock`s back under that key,
+    for reasoning models whose providers need it on multi-turn tool use; None leaves reasoning out.
     """
-    return [_message_to_wire(message, vision) for message in messages]
+    return [_message_to_wire(message, vision, reasoning_field) for message in messages]
 
 
-def _message_to_wire(message: ChatMessage, vision: bool | None) -> dict[str, Any]:
+def _message_to_wire(
+    message: ChatMessage, vision: bool | None, reasoning_field: str | None
+) -> dict[str, Any]:
     role = _ROLE_TO_WIRE.get(message.role.value, message.role.value)
     texts: list[str] = []
     parts: list[dict[str, Any]] = []
     has_image = False
     tool_calls: list[dict[str, Any]] = []
+    reasoning: list[str] = []
     for block in message.blocks:
         if isinstance(block, TextBlock):
             texts.append(block.text)
@@ -93,8 +100,11 @@ def _message_to_wire(message: ChatMessage, vision: bool | None) -> dict[str, Any
             parts.append(_image_part(block))
         elif isinstance(block, ToolCallBlock):
             tool_calls.append(_tool_call_block_to_wire(block))
-        elif isinstance(block, (ThinkingBlock, CachePoint)):
-            continue  # reasoning is not sent back; cache points mean nothing to these gateways
+        elif isinstance(block, ThinkingBlock):
+            if block.content:
+                reasoning.append(block.content)
+        elif isinstance(block, CachePoint):
+            continue  # cache points mean nothing to these gateways
         else:
             raise ValueError(
                 f"Hermes cannot send a {type(block).__name__} ({block.block_type!r}); "
@@ -113,6 +123,8 @@ def _message_to_wire(message: ChatMessage, vision: bool | None) -> dict[str, Any
             wire["tool_calls"] = tool_calls
             if not wire["content"]:
                 wire["content"] = None
+        if reasoning_field is not None and reasoning:
+            wire[reasoning_field] = "".join(reasoning)
     elif role == "tool":
         tool_call_id = kwargs.get("tool_call_id")
         if tool_call_id is None:

@@ -69,6 +69,9 @@ NUM_OUTPUT_SHARE = 4
 catalog lists max output = the whole window for several models, and LlamaIndex reserves `num_output` out
 of the window when it packs prompts, which would leave no room for the prompt at all."""
 
+REASONING_WIRE_FIELD = "reasoning_content"
+"""The assistant-message field a reasoning model's `ThinkingBlock`s are sent back in (as ChatHermes does)."""
+
 _REQUEST_KEYS = frozenset(
     {
         "temperature",
@@ -243,7 +246,11 @@ class Hermes(FunctionCallingLLM):
         info = self.model_info
         request: dict[str, Any] = {
             "model": self.model,  # the client resolves the gateway's id from the catalog
-            "messages": to_wire_messages(messages, vision=None if info is None else info.vision),
+            "messages": to_wire_messages(
+                messages,
+                vision=None if info is None else info.vision,
+                reasoning_field=REASONING_WIRE_FIELD if info is not None and info.reasoning else None,
+            ),
         }
         if self.temperature is not None:
             request["temperature"] = self.temperature

@@ -88,6 +88,16 @@ def test_assistant_tool_calls_and_tool_results_round_trip_ids() -> None:
     assert wire[1] == {"role": "tool", "content": "18C", "tool_call_id": "call_1"}
 
 
+def test_reasoning_is_sent_back_only_when_asked() -> None:
+    assistant = ChatMessage(
+        role=MessageRole.ASSISTANT,
+        blocks=[ThinkingBlock(content="need the weather"), TextBlock(text="Checking.")],
+    )
+    assert "reasoning_content" not in to_wire_messages([assistant], vision=None)[0]
+    wire = to_wire_messages([assistant], vision=None, reasoning_field="reasoning_content")[0]
+    assert wire == {"role": "assistant", "content": "Checking.", "reasoning_content": "need the weather"}
+
+
 def test_legacy_tool_calls_in_additional_kwargs_are_sent() -> None:
     calls = [{"id": "c9", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}]
     message = ChatMessage(role=MessageRole.ASSISTANT, content="", additional_kwargs={"tool_calls": calls})
