@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
 
-    from hermes_gateway._client import GatewayClient
+    from hermes_gateway import GatewayClient
     from hermes_gateway._types import ChatRequest, ToolMode
 
 GatewayLiteral = Literal["apipie", "aimlapi", "openai"]
@@ -331,7 +331,7 @@ class ChatHermes(BaseChatModel):
             slot = self._slot = _ClientSlot()
         with slot.lock:
             if slot.client is None:
-                from hermes_gateway._client import GatewayClient
+                from hermes_gateway import GatewayClient
 
                 kwargs: dict[str, Any] = {
                     "api_key": self.api_key,

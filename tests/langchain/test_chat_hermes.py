@@ -20,7 +20,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field, SecretStr
 
-from hermes_gateway import MissingAPIKeyError
+from hermes_gateway import AuthenticationError, MissingAPIKeyError
 from langchain_hermes import ChatHermes
 from tests.replica import Fault, Replica
 
@@ -551,3 +551,65 @@ def test_pdf_input_is_a_clear_value_error(make_llm: Any, replica: Replica) -> No
     with pytest.raises(ValueError, match="'file' content is not supported"):
         make_llm().invoke([message])
     assert replica.apipie.requests == []
+
+
+# --- local servers, deprecations, streaming switches ----------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_local_openai_compatible_server(replica: Replica, mode: str) -> None:
+    keyless = ChatHermes(model="hermes3:8b", gateway="openai", base_url=replica.base_url("openai"))
+    llm = keyless.model_copy(update={"api_key": SecretStr("local")})
+    try:
+        # No key is required for a local server: the request goes out without Authorization (the replica,
+        # like a server started with --api-key, then refuses it; no MissingAPIKeyError on our side).
+        with pytest.raises(AuthenticationError) as refused:
+            invoke(keyless, "Hello", mode)
+        assert not isinstance(refused.value, MissingAPIKeyError)
+        assert "authorization" not in replica.openai.requests[-1].headers
+        reply = invoke(llm, "Hello", mode)
+        assert reply.text.startswith("Hello!")
+        assert replica.openai.requests[-1].json["model"] == "hermes3:8b"  # sent as the server names it
+        assert merged(stream(llm, "Hello", mode)).text == reply.text
+    finally:
+        keyless.close()
+        llm.close()
+
+
+def test_plain_http_to_a_remote_host_is_refused() -> None:
+    with pytest.raises(ValueError, match="allow_insecure_http"):
+        ChatHermes(gateway="openai", base_url="http://10.1.2.3:8000/v1").invoke("hi")
+
+
+def test_deprecated_model_warns_and_keeps_its_metadata() -> None:
+    with pytest.warns(UserWarning, match="2025-09-09"):
+        llm = ChatHermes(model="NousResearch/Nous-Hermes-2-Mixtral-8x7B-DPO", gateway="aimlapi")
+    assert llm.profile is not None
+    assert llm.profile["status"] == "deprecated"
+    assert llm.profile["max_input_tokens"] == 32768
+
+
+def test_profile_from_the_catalog() -> None:
+    hermes4 = ChatHermes(model="hermes-4-70b", gateway="aimlapi").profile
+    assert hermes4 is not None
+    assert (hermes4["reasoning_output"], hermes4["image_inputs"], hermes4["tool_calling"]) == (
+        True,
+        False,
+        True,
+    )
+    assert hermes4["max_input_tokens"] == 131072
+    vision = ChatHermes(model="nous-hermes-2-vision-7b").profile
+    assert vision is not None
+    assert vision["image_inputs"] is True
+    assert ChatHermes(model="some-future-hermes").profile is None
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_streaming_flag_streams_under_invoke(make_llm: Any, replica: Replica, mode: str) -> None:
+    reply = invoke(make_llm(streaming=True), "Hello", mode)
+    assert replica.apipie.requests[-1].json.get("stream") is True
+    assert reply.usage_metadata is not None
+    assert reply.response_metadata["finish_reason"] == "stop"
+    chunks = stream(make_llm(disable_streaming=True), "Hello", mode)
+    assert len(chunks) == 1
+    assert "stream" not in replica.apipie.requests[-1].json
