@@ -280,6 +280,28 @@ def test_invalid_arguments_are_kept_visible_not_dropped() -> None:
     assert selection.tool_kwargs == {INVALID_ARGUMENTS_KEY: '{"city": Par'}
 
 
+async def test_an_invalid_call_handed_to_a_tool_fails_visibly() -> None:
+    from llama_index.core.tools import FunctionTool
+
+    def get_weather(city: str) -> str:
+        """Weather."""
+        return city
+
+    [selection] = tool_selections_from_response(
+        _feed_all(
+            [
+                ChatDelta(
+                    tool_calls=[ToolCallDelta(index=0, id="x", name="get_weather", arguments="{city: Par")]
+                ),
+                ChatDelta(finish_reason="tool_calls"),
+            ]
+        )[-1],
+        error_on_invalid=False,
+    )
+    with pytest.raises(TypeError, match=INVALID_ARGUMENTS_KEY):  # what an agent reports back to the model
+        await FunctionTool.from_defaults(get_weather).acall(**selection.tool_kwargs)
+
+
 def test_non_object_and_double_encoded_arguments() -> None:
     assert parse_arguments('"{\\"a\\": 1}"') == ({"a": 1}, None)
     assert parse_arguments("[1, 2]")[1] is not None

@@ -9,6 +9,7 @@ about exact sentences.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -113,6 +114,16 @@ async def test_acomplete_and_astream_complete(gateway: str) -> None:
     pieces = [p async for p in await llm.astream_complete("Hello there! Say hello back in one sentence.")]
     assert pieces[-1].text == "".join(p.delta or "" for p in pieces)
     assert pieces[-1].raw["usage"]["total_tokens"] > 0
+
+
+@pytest.mark.vcr
+def test_one_object_across_event_loops() -> None:
+    """A cached async client must not outlive its loop ("Event loop is closed" on the second run)."""
+    llm = make_llm("apipie")
+    first = asyncio.run(llm.achat(HELLO))
+    second = asyncio.run(llm.achat(HELLO))
+    assert first.message.content
+    assert second.message.content
 
 
 def _split_tokenizer(text: str) -> list[str]:
