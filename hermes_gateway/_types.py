@@ -23,7 +23,9 @@ class Usage:
     completion_tokens: int = 0
     total_tokens: int = 0
     cost_usd: float | None = None
-    """The gateway's own cost (APIpie `usage.cost`, AI/ML API `meta.usage.usd_spent`); None when unknown, never 0."""
+    """The gateway's own cost (APIpie `usage.cost`, AI/ML API `meta.usage.usd_spent`).
+
+    None when unknown, never a pretend 0."""
     latency_ms: float | None = None
     """The gateway's reported latency, else the client's measured time to the last byte."""
     provider: str | None = None
@@ -65,7 +67,9 @@ class ChatDelta:
 
 @dataclass(slots=True)
 class ToolCall:
-    """A complete tool call. `arguments` is the JSON text as received; adapters decide what invalid JSON means."""
+    """A complete tool call.
+
+    `arguments` is the JSON text as received: adapters decide what invalid JSON means to their framework."""
 
     id: str
     name: str
@@ -91,7 +95,8 @@ class ChatRequest(TypedDict, total=False):
     """An OpenAI-style chat completion request, as the adapters hand it to the client.
 
     `messages` and `tools` are already in wire form (OpenAI dicts). `extra_body` is merged into the JSON body
-    last, for gateway extensions (APIpie `provider`, `routing`, `top_k`, ...; AI/ML API `top_k`, `min_p`, ...).
+    last, for gateway extensions (APIpie `provider`, `routing`, `top_k`, ...; AI/ML API `top_k`, `min_p`,
+    ...).
     """
 
     model: str
