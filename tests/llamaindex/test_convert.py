@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -127,6 +128,15 @@ def test_images_become_image_url_parts() -> None:
         "image_url": {"url": "https://example.com/cat.png", "detail": "high"},
     }
     url = content[2]["image_url"]["url"]
+    assert url.startswith("data:image/png;base64,")
+    assert base64.b64decode(url.split(",", 1)[1]) == PNG
+
+
+def test_image_from_a_path_is_inlined(tmp_path: Path) -> None:
+    image = tmp_path / "dot.png"
+    image.write_bytes(PNG)
+    message = ChatMessage(role=MessageRole.USER, blocks=[TextBlock(text="x"), ImageBlock(path=image)])
+    url = to_wire_messages([message], vision=True)[0]["content"][1]["image_url"]["url"]
     assert url.startswith("data:image/png;base64,")
     assert base64.b64decode(url.split(",", 1)[1]) == PNG
 
