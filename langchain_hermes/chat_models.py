@@ -23,7 +23,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from hermes_gateway import _catalog
+from hermes_gateway import GatewayClient, _catalog
 from hermes_gateway._gateways import DIALECTS, get_dialect
 from hermes_gateway._json_mode import json_schema_system_prompt
 
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
 
-    from hermes_gateway import GatewayClient
     from hermes_gateway._types import ChatRequest, ToolMode
 
 GatewayLiteral = Literal["apipie", "aimlapi", "openai"]
@@ -331,8 +330,6 @@ class ChatHermes(BaseChatModel):
             slot = self._slot = _ClientSlot()
         with slot.lock:
             if slot.client is None:
-                from hermes_gateway import GatewayClient
-
                 kwargs: dict[str, Any] = {
                     "api_key": self.api_key,
                     "base_url": self.base_url,
