@@ -1,7 +1,8 @@
 """Hermes models on APIpie and AI/ML API: the shared core.
 
 The public surface is what this module names in `__all__`; everything else is private (`_*` modules) and may
-change. Adapters (`langchain_hermes`, `llamaindex_hermes`) build on `GatewayClient` and the normalised types.
+change. Adapters (`langchain_hermes`, `llamaindex_hermes`) build on `create_client` (a `GatewayClient`, or a
+`FailoverClient` for several gateways) and the normalised types.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from ._exceptions import (
     ServerError,
     StreamInterruptedError,
 )
+from ._failover import AsyncFailoverChatStream, FailoverChatStream, FailoverClient, create_client
 from ._gateways import DIALECTS, Dialect, get_dialect
+from ._guards import VisionNotSupportedError, estimate_prompt_tokens
 from ._hermes_parser import HermesTextParser
 from ._retry import RetryPolicy
 from ._stream import AsyncChatStream, ChatStream
@@ -46,6 +49,7 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "AsyncChatStream",
+    "AsyncFailoverChatStream",
     "AuthenticationError",
     "BadRequestError",
     "ChatDelta",
@@ -54,6 +58,8 @@ __all__ = [
     "ChatStream",
     "ContextWindowExceededError",
     "Dialect",
+    "FailoverChatStream",
+    "FailoverClient",
     "GatewayClient",
     "GatewayError",
     "GatewayName",
@@ -73,7 +79,10 @@ __all__ = [
     "ToolMode",
     "Usage",
     "UsageHook",
+    "VisionNotSupportedError",
     "__version__",
+    "create_client",
+    "estimate_prompt_tokens",
     "get_dialect",
     "lookup",
     "resolve_model_id",

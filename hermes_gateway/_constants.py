@@ -36,3 +36,21 @@ USER_AGENT: Final = "hermes-gateway/0.1.0"
 
 LOOPBACK_HOSTNAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 """Host names treated as loopback besides 127.0.0.0/8 and ::1 (plain http is allowed to these)."""
+
+MODELS_CACHE_TTL: Final = 300.0
+"""Seconds a fetched model list is reused without asking (AI/ML API's deprecation feed sends max-age=300)."""
+
+MODELS_TIMEOUT: Final = 30.0
+"""Seconds allowed for a Models route request (connect and each read)."""
+
+CHARS_PER_TOKEN: Final = 4
+"""The context guard's estimate: non-whitespace characters per token (`_guards.estimate_prompt_tokens`)."""
+
+MESSAGE_TOKEN_OVERHEAD: Final = 3
+"""Tokens the chat template adds per message (ChatML `<|im_start|>role\\n` ... `<|im_end|>`: at least 3)."""
+
+IMAGE_TOKEN_ESTIMATE: Final = 576
+"""Tokens counted per image part: LLaVA-1.5's 24x24 patch grid, a lower bound for SigLIP-384 (729 patches)."""
+
+CONTEXT_GUARD_MARGIN: Final = 1.10
+"""The context guard fires only when the (low-biased) estimate exceeds the window by more than this factor."""

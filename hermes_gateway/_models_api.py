@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._catalog import AIMLAPI, APIPIE, BUILTIN_MODELS, ModelInfo, Price, lookup
+from ._constants import MODELS_CACHE_TTL, MODELS_TIMEOUT
 from ._error_bodies import error_from_response
 from ._exceptions import InvalidResponseError, map_httpx_errors
 from ._gateways import get_dialect
@@ -34,9 +35,6 @@ from ._gateways import get_dialect
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-MODELS_CACHE_TTL = 300.0
-"""Seconds a fetched list is reused without asking (AI/ML API's deprecation feed sends max-age=300)."""
-MODELS_TIMEOUT = 30.0
 _PER_TOKEN_BELOW = 0.001
 """APIpie price strings below this are read as USD per token (x 1e6); at or above it, per 1M tokens.
 

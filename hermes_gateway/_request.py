@@ -9,7 +9,9 @@ Steps, in order:
 4. streaming: `stream: true` and `stream_options: {"include_usage": true}` where the gateway accepts it (the
    method called decides `stream`, whatever the body says);
 5. fields set to None, and fields the gateway is known to reject (`_gateways.Dialect.drop_rules`), dropped
-   with a debug log, instead of being sent into a 400.
+   with a debug log, instead of being sent into a 400;
+6. the guards (`_guards.check_request`), on the body as it would be sent: images to a text-only model, or a
+   prompt clearly over the model's context window, raise here — before any I/O.
 
 The caller's request, messages and tools are never mutated.
 """
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._catalog import ModelInfo, deprecation_message, lookup, resolve_model_id
 from ._gateways import Dialect, apply_drop_rules
+from ._guards import check_request
 from ._hermes_prompt import to_hermes_messages
 from ._types import ChatRequest, ToolMode
 
@@ -140,6 +143,7 @@ def prepare_request(
         del body[key]
         logger.debug("dropped %s for %s: it was None", key, gateway)
     apply_drop_rules(body, dialect, info)
+    check_request(body, info, gateway=gateway)
     return PreparedRequest(
         body=body,
         model=model,
