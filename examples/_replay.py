@@ -1,0 +1,121 @@
+"""Live, replayed or recording: how every example gets its HTTP, in one place.
+
+- Live: the gateway's key (APIPIE_API_KEY / AIMLAPI_API_KEY) is set → nothing is patched; real requests.
+- Replay (no key): the example's HTTP comes from `cassettes/replica/examples/<name>.yaml` through vcrpy
+  with record mode "none" — a request that is not in the cassette fails instead of reaching the network.
+  A dummy key is put in the environment for the duration, and one line on stderr says what is happening.
+  Requests are matched on method, path and the JSON body (never the host), so the public base URLs work.
+  `HERMES_CASSETTES=live` replays `cassettes/live/examples/` instead (when someone has recorded it).
+- Recording (`HERMES_RECORD=replica` or `live`, set by
+  `python -m tests.record_cassettes tests/test_examples.py`, which also starts the replica and points the
+  `*_BASE_URL` variables at it): the cassette is rewritten from scratch, with the recorder's scrubbing
+  (keys, cookies) and public URIs from `tests.cassette_support`.
+
+```python
+from _replay import replaying
+
+with replaying("quickstart", gateways=("apipie",)):
+    ...  # the example's body
+```
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CASSETTES = REPO_ROOT / "cassettes"
+KEY_ENV = {"apipie": "APIPIE_API_KEY", "aimlapi": "AIMLAPI_API_KEY"}
+REPLAY_KEY = "replay-dummy-key-not-a-secret"
+"""Handed to the clients while replaying: vcrpy answers, nothing is sent anywhere."""
+
+
+def _body(request: Any) -> Any:
+    raw = request.body
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _json_body(r1: Any, r2: Any) -> None:
+    """vcrpy matcher: request bodies equal as parsed JSON (key order and spacing ignored)."""
+    if _body(r1) != _body(r2):
+        raise AssertionError("request bodies differ")
+
+
+def mode(gateways: tuple[str, ...]) -> str:
+    """ "record-replica" / "record-live" while recording, "live" when every key is set, else "replay"."""
+    recording = os.environ.get("HERMES_RECORD", "").strip().lower()
+    if recording in ("replica", "live"):
+        return f"record-{recording}"
+    return "live" if all(os.environ.get(KEY_ENV[g]) for g in gateways) else "replay"
+
+
+def cassette_path(name: str, target: str = "replica") -> Path:
+    return CASSETTES / target / "examples" / f"{name}.yaml"
+
+
+@contextmanager
+def replaying(name: str, *, gateways: tuple[str, ...] = ("apipie",)) -> Iterator[str]:
+    """Run the block live, replayed from the example's cassette, or recording it; yields the mode."""
+    current = mode(gateways)
+    if current == "live":
+        print(f"{' and '.join(KEY_ENV[g] for g in gateways)} set: calling the gateway live.", file=sys.stderr)
+        yield current
+        return
+
+    import vcr  # the `examples` extra (vcrpy); only needed when not live
+
+    if current == "replay":
+        target = "live" if os.environ.get("HERMES_CASSETTES", "").strip().lower() == "live" else "replica"
+        path = cassette_path(name, target)
+        missing = " and ".join(KEY_ENV[g] for g in gateways if not os.environ.get(KEY_ENV[g]))
+        source = "the in-repo replica" if target == "replica" else "the real gateways"
+        print(
+            f"No {missing} set: replaying the recorded cassette {path.relative_to(REPO_ROOT)} "
+            f"(recorded against {source})",
+            file=sys.stderr,
+        )
+        if not path.exists():
+            raise SystemExit(f"cassette {path} not found: set {missing} to run live, or record it")
+        player = vcr.VCR(match_on=["method", "path", "json_body"], decode_compressed_response=True)
+        player.register_matcher("json_body", _json_body)
+        saved = {g: os.environ.get(KEY_ENV[g]) for g in gateways}
+        for gateway in gateways:
+            os.environ.setdefault(KEY_ENV[gateway], REPLAY_KEY)
+        try:
+            with player.use_cassette(str(path), record_mode="none", allow_playback_repeats=False):
+                yield current
+        finally:
+            for gateway, value in saved.items():
+                if value is None:
+                    os.environ.pop(KEY_ENV[gateway], None)
+        return
+
+    # Recording: only from a checkout, driven by tests.record_cassettes (which sets the env).
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests import cassette_support
+
+    target = current.removeprefix("record-")
+    path = cassette_path(name, target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    print(f"Recording {path.relative_to(REPO_ROOT)} ({target})", file=sys.stderr)
+    config = cassette_support.vcr_config()
+    config["match_on"] = ["method", "path", "json_body"]
+    repeats = config.pop("allow_playback_repeats")  # a use_cassette option, not a VCR one
+    recorder = vcr.VCR(**config)
+    recorder.register_matcher("json_body", _json_body)
+    with recorder.use_cassette(str(path), record_mode="all", allow_playback_repeats=repeats):
+        yield current
