@@ -4,14 +4,16 @@ A `Dialect` is data. Adding a gateway, or learning that one rejects a parameter,
 - `extension_params`: the gateway's own request fields, passed through from `extra_body` (and listed so
   adapters can offer them as typed options);
 - `drop_rules`: parameters known to make that gateway (or a model on it) answer 400. `_request.py` drops them,
-  with a debug log naming the rule, instead of sending the request into an error.
+  with a debug log naming the rule, instead of sending the request into an error;
+- `accepts_response_format`: whether JSON modes may be sent as `response_format`; where not, the adapters put
+  the schema in the Hermes `<schema>` system prompt instead (`json_mode_via_prompt`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +72,9 @@ class Dialect:
     """False for local OpenAI-compatible servers, which usually need no key."""
     accepts_stream_options: bool = True
     """Whether `stream_options: {"include_usage": true}` may be sent on streams."""
+    accepts_response_format: bool = True
+    """Whether the gateway documents `response_format` (`json_object` / `json_schema`). APIpie does not, so
+    JSON modes there go through the Hermes `<schema>` prompt, which works on every gateway."""
     extension_params: frozenset[str] = frozenset()
     drop_rules: tuple[DropRule, ...] = field(default=COMMON_DROP_RULES)
 
@@ -94,6 +99,7 @@ APIPIE = Dialect(
     default_base_url="https://apipie.ai/v1",
     api_key_envs=("APIPIE_API_KEY",),
     base_url_env="APIPIE_BASE_URL",
+    accepts_response_format=False,
     extension_params=frozenset(
         {
             "provider",
@@ -172,3 +178,20 @@ def apply_drop_rules(body: dict[str, Any], dialect: Dialect, info: ModelInfo | N
         if rule.param in body and rule.when(body[rule.param], body, info, dialect.name):
             del body[rule.param]
             logger.debug("dropped %s for %s: %s", rule.param, dialect.name, rule.reason)
+
+
+def json_mode_via_prompt(gateways: Iterable[str], info: ModelInfo | None, tool_mode: str) -> bool:
+    """Whether a JSON-mode request should use the Hermes `<schema>` system prompt, not `response_format`.
+
+    Yes in prompt mode (forced, or `auto` for a model the catalog says has no native tools on a gateway: such
+    models' specs have no `response_format` either), and when any of `gateways` does not document
+    `response_format` — with failover the same request may reach each of them, and the prompt works on all.
+    """
+    if tool_mode == "hermes":
+        return True
+    for gateway in gateways:
+        if not get_dialect(gateway).accepts_response_format:
+            return True
+        if tool_mode == "auto" and info is not None and not info.supports_native_tools(gateway):
+            return True
+    return False

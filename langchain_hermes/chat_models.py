@@ -24,7 +24,7 @@ from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, mo
 from typing_extensions import Self
 
 from hermes_gateway import GatewayClient, _catalog
-from hermes_gateway._gateways import DIALECTS, get_dialect
+from hermes_gateway._gateways import DIALECTS, get_dialect, json_mode_via_prompt
 from hermes_gateway._json_mode import json_schema_system_prompt
 
 from . import _blocks  # noqa: F401  # registers the "hermes" content-block translator
@@ -74,14 +74,10 @@ _DROPPED_KWARGS = ("stream", "ls_structured_output_format", "structured_output_f
 
 JSON_SCHEMA_KWARG = "hermes_json_schema"
 """Bound by `with_structured_output` for the JSON methods: the schema to put in the Hermes `<schema>` system
-prompt when the gateway cannot take `response_format` (see `_uses_prompt_json`)."""
+prompt when the gateway cannot take `response_format` (`_gateways.json_mode_via_prompt`)."""
 
 REASONING_WIRE_FIELD = "reasoning_content"
 """The assistant-message field reasoning is sent back in, for models the catalog marks as reasoning."""
-
-_RESPONSE_FORMAT_GATEWAYS = frozenset({"aimlapi", "openai"})
-"""Gateways that document `response_format` (AI/ML API's model specs; vLLM / llama.cpp / Ollama servers).
-APIpie does not document it, so JSON modes there use the Hermes `<schema>` prompt."""
 
 
 class _ClientSlot:
@@ -300,8 +296,7 @@ class ChatHermes(BaseChatModel):
             tool_calling=True,
             tool_choice=True,
             tool_call_streaming=True,
-            structured_output=self.gateway in _RESPONSE_FORMAT_GATEWAYS
-            and info.supports_native_tools(self.gateway),
+            structured_output=not json_mode_via_prompt((self.gateway,), info, "auto"),
         )
 
     # --- the client --------------------------------------------------------------------------------------
@@ -357,13 +352,6 @@ class ChatHermes(BaseChatModel):
 
     # --- request building (pure) -------------------------------------------------------------------------
 
-    def _uses_prompt_json(self, info: _catalog.ModelInfo | None, tool_mode: str) -> bool:
-        """JSON modes go through the Hermes `<schema>` prompt instead of `response_format` when the gateway
-        does not document `response_format`, or the call is in prompt mode anyway."""
-        if tool_mode == "hermes" or self.gateway not in _RESPONSE_FORMAT_GATEWAYS:
-            return True
-        return tool_mode == "auto" and info is not None and not info.supports_native_tools(self.gateway)
-
     def _prepare(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> _Call:
         kwargs = dict(kwargs)
         for name in _DROPPED_KWARGS:
@@ -414,7 +402,9 @@ class ChatHermes(BaseChatModel):
         if extra:
             request["extra_body"] = extra
 
-        if json_schema is not None and self._uses_prompt_json(info, tool_mode):
+        # JSON modes: `response_format` where every gateway documents it (`Dialect.accepts_response_format`)
+        # and the call is not in prompt mode, else the Hermes `<schema>` system prompt.
+        if json_schema is not None and json_mode_via_prompt((self.gateway,), info, tool_mode):
             request.pop("response_format", None)
             request["messages"] = _with_system_prompt(wire, json_schema_system_prompt(json_schema))
         return _Call(request=request, tool_mode=tool_mode, model_name=model_name)

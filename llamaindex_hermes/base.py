@@ -40,14 +40,18 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from hermes_gateway._catalog import ModelInfo, lookup, warn_if_deprecated
 from hermes_gateway._client import GatewayClient
 from hermes_gateway._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from hermes_gateway._gateways import json_mode_via_prompt
+from hermes_gateway._json_mode import json_schema_system_prompt
 from llamaindex_hermes._convert import (
     ResponseBuilder,
     delta_from_result,
     force_single_tool_call,
+    json_prompt_schema,
     to_wire_messages,
     tool_choice_to_wire,
     tool_selections_from_response,
     tools_to_wire,
+    with_system_prompt,
 )
 
 if TYPE_CHECKING:
@@ -242,7 +246,14 @@ class Hermes(FunctionCallingLLM):
         return self._client
 
     def _build_request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatRequest:
-        """Wire messages + the object's settings + per-call kwargs; unknown keys become `extra_body`."""
+        """Wire messages + the object's settings + per-call kwargs; unknown keys become `extra_body`.
+
+        A `response_format` asking for JSON is sent as is where every gateway documents it
+        (`Dialect.accepts_response_format`) and the call is not in Hermes prompt mode; otherwise it becomes
+        the Hermes `<schema>` system prompt (the reply is then JSON text, possibly fenced: read it leniently).
+        LlamaIndex's own structured output (`structured_predict`, `as_structured_llm`) goes through tool
+        calling and needs neither.
+        """
         info = self.model_info
         request: dict[str, Any] = {
             "model": self.model,  # the client resolves the gateway's id from the catalog
@@ -272,6 +283,10 @@ class Hermes(FunctionCallingLLM):
                 request.pop(key, None)
         if extra:
             request["extra_body"] = extra
+        schema = json_prompt_schema(request.get("response_format"))
+        if schema is not None and json_mode_via_prompt((self.gateway,), info, self._tool_mode(kwargs)):
+            del request["response_format"]
+            request["messages"] = with_system_prompt(request["messages"], json_schema_system_prompt(schema))
         return cast("ChatRequest", request)
 
     def _tool_mode(self, kwargs: dict[str, Any]) -> Any:

@@ -161,3 +161,52 @@ def test_get_tool_calls_from_response_without_calls() -> None:
     assert llm.get_tool_calls_from_response(response, error_on_no_tool_call=False) == []
     with pytest.raises(ValueError, match="at least one tool call"):
         llm.get_tool_calls_from_response(response)
+
+
+JSON_SCHEMA_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "Person",
+        "schema": {"type": "object", "properties": {"name": {"type": "string"}}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("gateway", "model", "tool_mode", "as_prompt"),
+    [
+        ("apipie", "hermes-3-llama-3.1-70b", "auto", True),  # APIpie documents no response_format
+        ("aimlapi", "hermes-3-llama-3.1-70b", "auto", False),
+        ("aimlapi", "hermes-3-llama-3.1-70b", "hermes", True),  # prompt mode: the <schema> prompt too
+        ("openai", "hermes-3-llama-3.1-70b", "native", False),
+    ],
+)
+@pytest.mark.parametrize("response_format", [{"type": "json_object"}, JSON_SCHEMA_FORMAT])
+def test_response_format_follows_the_dialect(
+    gateway: str, model: str, tool_mode: str, as_prompt: bool, response_format: dict[str, object]
+) -> None:
+    llm = Hermes(model=model, gateway=gateway, base_url="http://localhost:8000/v1", tool_mode=tool_mode)  # type: ignore[arg-type]
+    system = ChatMessage(role="system", content="Be brief.")
+    messages = [system, ChatMessage(role="user", content="Who wrote Dune?")]
+    request = llm._build_request(messages, {"response_format": response_format})
+    if not as_prompt:
+        assert request["response_format"] == response_format
+        assert request["messages"][0] == {"role": "system", "content": "Be brief."}
+        return
+    assert "response_format" not in request
+    first = request["messages"][0]
+    assert first["role"] == "system"
+    assert first["content"].startswith("You are a helpful assistant that answers in JSON")
+    assert first["content"].endswith("\n\nBe brief.")  # the user's own system text kept after the schema
+    assert len(request["messages"]) == 2
+    if response_format["type"] == "json_schema":
+        assert '"title": "Person"' in first["content"]
+        assert '"name": {"type": "string"}' in first["content"]
+
+
+def test_response_format_text_is_sent_unchanged() -> None:
+    request = Hermes()._build_request(
+        [ChatMessage(role="user", content="hi")], {"response_format": {"type": "text"}}
+    )
+    assert request["response_format"] == {"type": "text"}
+    assert request["messages"] == [{"role": "user", "content": "hi"}]
