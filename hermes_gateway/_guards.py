@@ -16,7 +16,8 @@ deliberately biased LOW, so it never fires on a prompt that could fit:
   characters per token on the Llama 3 and Mistral tokenizers, so the estimate is ~10% under; digits, code,
   JSON, base64 and non-Latin scripts have more tokens per character, so they are underestimated further;
 - each message adds MESSAGE_TOKEN_OVERHEAD (3) template tokens, each image IMAGE_TOKEN_ESTIMATE (576);
-- tool schemas (`tools`) count as their JSON text; audio and file parts count nothing.
+- tool schemas (`tools`) count as their JSON text; message text, tool-call names and arguments count, the
+  structural fields (`role`, `type`, ids) do not; audio and file parts count nothing.
 `max_tokens` is NOT part of the rule: some providers clamp an over-long `max_tokens` to what is left of the
 window instead of refusing, so a prompt that fits with a clamped answer must not be stopped here. It is
 reported in the error. Whatever the guard lets through, the gateway's own context-length 400 still becomes
@@ -45,6 +46,8 @@ IMAGE_PART_TYPES: frozenset[str] = frozenset({"image_url", "image", "input_image
 """Content part types that carry an image (OpenAI `image_url`, and the names other servers use)."""
 UNCOUNTED_PART_TYPES: frozenset[str] = frozenset({"input_audio", "audio", "file"})
 """Parts whose base64 payload says nothing cheap about tokens: counted as nothing (the estimate stays low)."""
+STRUCTURAL_KEYS: frozenset[str] = frozenset({"role", "type", "id", "tool_call_id", "format", "detail"})
+"""Message and part fields the chat template does not render as text (the role is in the overhead)."""
 _RUN = re.compile(r"(\S)\1{4,}")
 """Five or more of one non-space character: counted as four."""
 
@@ -125,7 +128,7 @@ def _collect(value: Any, texts: list[str]) -> int:
             return 1
         if value.get("type") in UNCOUNTED_PART_TYPES:
             return 0
-        return sum(_collect(item, texts) for item in value.values())
+        return sum(_collect(item, texts) for key, item in value.items() if key not in STRUCTURAL_KEYS)
     if isinstance(value, (list, tuple)):
         return sum(_collect(item, texts) for item in value)
     if value is not None and not isinstance(value, bool):
