@@ -58,8 +58,9 @@ HANG_LIMIT = 8.0
 """Seconds after which a call that has not returned or raised fails its test as a hang."""
 
 
-def fast_retries(client: GatewayClient) -> None:
+def fast_retries(client: object) -> None:
     """10 ms backoff doubling to 50 ms (Retry-After from the server is still honoured)."""
+    assert isinstance(client, GatewayClient), f"one gateway, one GatewayClient, not {client!r}"
     client.retry_policy = RetryPolicy(max_retries=client.max_retries, initial_delay=0.01, max_delay=0.05)
 
 
