@@ -8,7 +8,15 @@ change. Adapters (`langchain_hermes`, `llamaindex_hermes`) build on `create_clie
 from __future__ import annotations
 
 from ._accumulator import StreamAccumulator
-from ._catalog import ModelInfo, lookup, resolve_model_id
+from ._catalog import (
+    CATALOG_GATEWAYS,
+    Deprecation,
+    HermesModelDeprecatedWarning,
+    ModelInfo,
+    lookup,
+    resolve_model_id,
+    warn_if_deprecated,
+)
 from ._client import GatewayClient, UsageHook
 from ._exceptions import (
     APIConnectionError,
@@ -24,11 +32,13 @@ from ._exceptions import (
     RateLimitError,
     ServerError,
     StreamInterruptedError,
+    VisionNotSupportedError,
 )
 from ._failover import AsyncFailoverChatStream, FailoverChatStream, FailoverClient, create_client
 from ._gateways import DIALECTS, Dialect, get_dialect
-from ._guards import VisionNotSupportedError, estimate_prompt_tokens
+from ._guards import estimate_prompt_tokens
 from ._hermes_parser import HermesTextParser
+from ._json_mode import extract_json, json_schema_system_prompt
 from ._retry import RetryPolicy
 from ._stream import AsyncChatStream, ChatStream
 from ._types import (
@@ -45,6 +55,7 @@ from ._types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CATALOG_GATEWAYS",
     "DIALECTS",
     "APIConnectionError",
     "APITimeoutError",
@@ -57,12 +68,14 @@ __all__ = [
     "ChatResult",
     "ChatStream",
     "ContextWindowExceededError",
+    "Deprecation",
     "Dialect",
     "FailoverChatStream",
     "FailoverClient",
     "GatewayClient",
     "GatewayError",
     "GatewayName",
+    "HermesModelDeprecatedWarning",
     "HermesTextParser",
     "InsufficientCreditsError",
     "InvalidResponseError",
@@ -83,7 +96,10 @@ __all__ = [
     "__version__",
     "create_client",
     "estimate_prompt_tokens",
+    "extract_json",
     "get_dialect",
+    "json_schema_system_prompt",
     "lookup",
     "resolve_model_id",
+    "warn_if_deprecated",
 ]

@@ -253,7 +253,8 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
             native_tools=frozenset({OPENAI, *(ids.keys() & {AIMLAPI})}),
             trained_tool_calls=True,
             hf_id=f"NousResearch/Hermes-3-Llama-3.1-{size.upper()}",
-            aliases=(f"hermes3:{size}",),  # Ollama library tags
+            # Ollama library tags; a bare `hermes3` (and `:latest`) is the 8B
+            aliases=(f"hermes3:{size}", *(("hermes3", "hermes3:latest") if size == "8b" else ())),
             description=f"Llama 3.1 {size.upper()}, ChatML; <tool_call> tools, tool role.",
         )
         for size, ids in (
@@ -318,8 +319,15 @@ _INDEX: dict[str, ModelInfo] = build_index(BUILTIN_MODELS)
 
 
 def lookup(name_or_id: str) -> ModelInfo | None:
-    """The catalog entry for a canonical name, `NousResearch/` name, any gateway's id or an alias."""
-    return _INDEX.get(_norm(name_or_id))
+    """The catalog entry for a canonical name, `NousResearch/` name, any gateway's id or an alias.
+
+    Ollama tags with a quantisation suffix (`hermes3:8b-llama3.1-q4_K_M`) resolve to their size's tag.
+    """
+    found = _INDEX.get(_norm(name_or_id))
+    if found is None and ":" in name_or_id:
+        base, _, tag = name_or_id.partition(":")
+        found = _INDEX.get(_norm(f"{base}:{tag.split('-', 1)[0]}"))
+    return found
 
 
 def resolve_model_id(name: str, gateway: str) -> str:

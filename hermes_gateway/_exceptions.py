@@ -10,7 +10,8 @@ GatewayError                          status_code, gateway, request_id, body, me
 │   └── MissingAPIKeyError            no key at the first request: names the env var to set
 ├── InsufficientCreditsError          402, AI/ML API 403 "run out of credits", APIpie code ACCOUNT_ERROR
 ├── BadRequestError                   400, 405, 413, 422
-│   └── ContextWindowExceededError    the prompt does not fit; carries the numbers when known
+│   ├── ContextWindowExceededError    the prompt does not fit; carries the numbers when known
+│   └── VisionNotSupportedError       images sent to a text-only model (also a ValueError), before any I/O
 ├── NotFoundError                     404 (unknown or retired model: the message says which)
 ├── RateLimitError                    429
 └── ServerError                       5xx
@@ -20,7 +21,8 @@ Other statuses (408, 409, ...) raise `GatewayError` itself. The status → class
 dict; `_error_bodies.py` refines it from the body (credits, context window). httpx exceptions are translated
 in exactly one place, `map_httpx_errors`, always with `raise ... from exc`.
 
-No exception holds the request or anything else that could carry the API key.
+No exception holds the request or anything else that could carry the API key. After failover across
+gateways, the error raised is the last gateway's, with every gateway's error in `attempts`.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class GatewayError(Exception):
     retry_after: float | None
     """Seconds the server asked us to wait (Retry-After / retry-after-ms), when it said."""
     headers: Mapping[str, str]
+    attempts: list[GatewayError]
+    """After failover: every gateway's error in order, this one last; otherwise empty."""
 
     def __init__(
         self,
@@ -69,6 +73,7 @@ class GatewayError(Exception):
         self.body = body
         self.retry_after = retry_after
         self.headers = dict(headers) if headers is not None else {}
+        self.attempts = []
 
     def __str__(self) -> str:
         context = [part for part in (self.gateway, _status_text(self.status_code)) if part]
@@ -133,6 +138,16 @@ class ContextWindowExceededError(BadRequestError):
         self.prompt_tokens = prompt_tokens
         self.context_window = context_window
         self.max_tokens = max_tokens
+
+
+class VisionNotSupportedError(BadRequestError, ValueError):
+    """Images were sent to a model the catalog marks as text-only; raised before any request."""
+
+    model: str
+
+    def __init__(self, message: str, *, model: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.model = model
 
 
 class NotFoundError(GatewayError):

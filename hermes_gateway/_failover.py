@@ -17,7 +17,7 @@ Per request:
    - no after anything caused by the request or the account (400, 401, 402, 403, 404, 422, a context-window
      error, a guard error), which another gateway would answer the same way;
    - never once a delta has reached the caller: a stream fails over only before its first delta.
-3. the reply says who served it: `ChatResult.gateway`, `Usage.gateway` on the final delta, and
+3. the reply says who served it: `ChatResult.gateway`, `ChatDelta.gateway` on the final delta, and
    `stream.gateway` on the stream object (set when its first delta arrives).
 
 Each failover is logged at WARNING (gateway, error class, message: never a key). When every gateway fails,
@@ -137,7 +137,7 @@ class _Served:
 
 def _attach(error: GatewayError, errors: list[GatewayError]) -> None:
     """Every gateway's error, in order (`error` last), as `error.attempts`."""
-    error.attempts = list(errors)  # type: ignore[attr-defined]  # GatewayError declares no `attempts` yet
+    error.attempts = list(errors)
 
 
 def _log_failover(attempt: _Attempt, following: _Attempt, reason: str, error: GatewayError) -> None:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._catalog import BUILTIN_MODELS
 from ._constants import CHARS_PER_TOKEN, CONTEXT_GUARD_MARGIN, IMAGE_TOKEN_ESTIMATE, MESSAGE_TOKEN_OVERHEAD
-from ._exceptions import BadRequestError, ContextWindowExceededError
+from ._exceptions import ContextWindowExceededError, VisionNotSupportedError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -50,16 +50,6 @@ STRUCTURAL_KEYS: frozenset[str] = frozenset({"role", "type", "id", "tool_call_id
 """Message and part fields the chat template does not render as text (the role is in the overhead)."""
 _RUN = re.compile(r"(\S)\1{4,}")
 """Five or more of one non-space character: counted as four."""
-
-
-class VisionNotSupportedError(BadRequestError, ValueError):
-    """Images were sent to a model the catalog marks as text-only; raised before any request."""
-
-    model: str
-
-    def __init__(self, message: str, *, model: str, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.model = model
 
 
 # --- vision -----------------------------------------------------------------------------------------------

@@ -234,6 +234,7 @@ class ReplyPipeline:
                 id=conv.id,
                 model=model,
                 provider=conv.provider,
+                gateway=self.gateway,
             )
         )
         return out

@@ -63,6 +63,8 @@ class ChatDelta:
     model: str | None = None
     provider: str | None = None
     role: str | None = None
+    gateway: str | None = None
+    """Set on the final delta: the gateway that served the reply (after failover, the one that answered)."""
 
 
 @dataclass(slots=True)

@@ -340,3 +340,23 @@ def test_model_info_is_immutable_and_hashable() -> None:
         info.name = "n"  # type: ignore[misc]  # frozen, the point of the test
     assert {info: 1}[info] == 1
     assert len({m for m in BUILTIN_MODELS}) == len(BUILTIN_MODELS)
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("hermes3", "hermes-3-llama-3.1-8b"),
+        ("hermes3:latest", "hermes-3-llama-3.1-8b"),
+        ("hermes3:8b-llama3.1-q4_K_M", "hermes-3-llama-3.1-8b"),
+        ("hermes3:70b-llama3.1-q8_0", "hermes-3-llama-3.1-70b"),
+    ],
+)
+def test_ollama_tags_resolve_with_and_without_quantisation(tag: str, expected: str) -> None:
+    info = lookup(tag)
+    assert info is not None
+    assert info.name == expected
+    assert info.context_window == 131072
+
+
+def test_unknown_ollama_tag_stays_unknown() -> None:
+    assert lookup("llama3:8b-instruct-q4_0") is None

@@ -70,6 +70,8 @@ def test_clean_reply_both_dialects(replica: Replica, driver: str) -> None:
         assert text_of(deltas) == result.content
         assert deltas[-1].finish_reason == "stop"
         assert deltas[-1].usage is not None
+        assert deltas[-1].gateway == gateway  # who served, even when a gateway sends no usage
+        assert [d.gateway for d in deltas[:-1]] == [None] * (len(deltas) - 1)
         assert [d for d in deltas if d.finish_reason is not None] == [deltas[-1]]
     assert all(r.headers.get("authorization") == f"Bearer {KEY}" for r in replica.requests)
 
