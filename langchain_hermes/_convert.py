@@ -444,7 +444,8 @@ def final_chunk(
         usage_metadata=usage_to_metadata(delta.usage) if usage and delta.usage else None,
         response_metadata=response_metadata(
             model_name=model_name,
-            gateway=(delta.usage.gateway if delta.usage and delta.usage.gateway else gateway),
+            gateway=delta.gateway
+            or (delta.usage.gateway if delta.usage and delta.usage.gateway else gateway),
             finish_reason=delta.finish_reason,
             usage=delta.usage,
             response_id=delta.id,

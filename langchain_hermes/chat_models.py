@@ -1,13 +1,14 @@
 """`ChatHermes`: Hermes models on APIpie, AI/ML API or an OpenAI-compatible server, as a LangChain chat model.
 
 Input flow:  LangChain messages + bound kwargs → `_prepare` (pure: wire messages, defaults, per-call
-             overrides, vision and JSON-mode decisions) → a `ChatRequest` for the shared `GatewayClient`.
+             overrides, vision and JSON-mode decisions) → a `ChatRequest` for the client `create_client`
+             builds (a `GatewayClient`, or a `FailoverClient` for a gateway list).
 Output flow: `GatewayClient.chat` → `ChatResult` → `AIMessage` (`_convert.result_to_message`);
              `GatewayClient.stream` → `ChatDelta`s → chunks (`_convert.delta_to_chunk`, and `final_chunk` for
              the one delta carrying finish_reason + usage).
 
 The four entry points (`_generate`, `_agenerate`, `_stream`, `_astream`) only call the client and map its
-output: tool-call parsing, Hermes prompt mode, retries and usage all live in the core.
+output: tool-call parsing, Hermes prompt mode, retries, failover and usage all live in the core.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from langchain_core.language_models import BaseChatModel, LangSmithParams, Langu
 from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from hermes_gateway import GatewayClient, _catalog
+from hermes_gateway import FailoverClient, GatewayClient, _catalog, create_client
 from hermes_gateway._gateways import DIALECTS, get_dialect, json_mode_via_prompt
 from hermes_gateway._json_mode import json_schema_system_prompt
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
     from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+    from langchain_core.load.serializable import SerializedConstructor, SerializedNotImplemented
     from langchain_core.messages import AIMessage, BaseMessage
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
@@ -89,7 +91,7 @@ class _ClientSlot:
     __slots__ = ("client", "key", "lock")
 
     def __init__(self) -> None:
-        self.client: GatewayClient | None = None
+        self.client: GatewayClient | FailoverClient | None = None
         self.key: tuple[Any, ...] | None = None
         self.lock = threading.Lock()
 
@@ -124,6 +126,10 @@ class ChatHermes(BaseChatModel):
 
     llm = ChatHermes(model="hermes-3-llama-3.1-70b", gateway="aimlapi")  # key from AIMLAPI_API_KEY
     llm.invoke("Hello")
+
+    # failover: AI/ML API gets the request when APIpie cannot serve it
+    llm = ChatHermes(model="hermes-3-llama-3.1-70b", gateway=["apipie", "aimlapi"])
+    llm.invoke("Hello").response_metadata["gateway"]  # the gateway that served
     ```
 
     `model` may be a canonical catalog name, a `NousResearch/...` name or any gateway's id: it is resolved to
@@ -135,13 +141,18 @@ class ChatHermes(BaseChatModel):
 
     model: str = Field(default="hermes-3-llama-3.1-70b", validation_alias=AliasChoices("model", "model_name"))
     """Catalog name, `NousResearch/` name, or a gateway's model id; unknown names are sent unchanged."""
-    gateway: GatewayLiteral = "apipie"
-    """`apipie`, `aimlapi`, or `openai` (any OpenAI-compatible server; needs `base_url`)."""
-    api_key: SecretStr | None = None
+    gateway: GatewayLiteral | list[GatewayLiteral] = "apipie"
+    """`apipie`, `aimlapi`, or `openai` (any OpenAI-compatible server; needs `base_url`); or a list of them,
+    tried in order: the next gateway gets the request when one fails with what another could serve (outage,
+    5xx, 429, timeout, retired model; retries spent), never once a streamed reply has started. The gateway
+    that served is `response_metadata["gateway"]`. A one-item list is the same as the name."""
+    api_key: SecretStr | dict[GatewayLiteral, SecretStr] | None = None
     """Read from the gateway's env var (APIPIE_API_KEY, AIMLAPI_API_KEY / AIML_API_KEY, OPENAI_API_KEY) when
-    not given. Never required at construction: a missing key is reported at the first request."""
-    base_url: str | None = None
-    """None: the gateway's `*_BASE_URL` env var, else its public endpoint."""
+    not given. Never required at construction: a missing key is reported at the first request. With several
+    gateways, a mapping per gateway (`{"apipie": ..., "aimlapi": ...}`); missing ones come from the env."""
+    base_url: str | dict[GatewayLiteral, str] | None = None
+    """None: the gateway's `*_BASE_URL` env var, else its public endpoint. With several gateways, a mapping
+    per gateway."""
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     max_tokens: int | None = Field(default=None, ge=1)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
@@ -173,6 +184,16 @@ class ChatHermes(BaseChatModel):
 
     _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
 
+    @property
+    def gateways(self) -> tuple[str, ...]:
+        """The gateway names in the order they are tried (one for a plain `gateway="apipie"`)."""
+        return (self.gateway,) if isinstance(self.gateway, str) else tuple(self.gateway)
+
+    @property
+    def _primary(self) -> str:
+        """The first gateway: what LangSmith and replies name unless another one is known to have served."""
+        return self.gateways[0]
+
     # --- validation --------------------------------------------------------------------------------------
 
     @model_validator(mode="before")
@@ -191,22 +212,49 @@ class ChatHermes(BaseChatModel):
                 )
         return values
 
+    @field_validator("gateway")
+    @classmethod
+    def _check_gateway_list(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError(
+                    "gateway= needs at least one gateway, e.g. 'apipie' or ['apipie', 'aimlapi']"
+                )
+            if len(set(value)) != len(value):
+                raise ValueError(f"gateway= lists a gateway twice: {value}")
+        return value
+
     @model_validator(mode="after")
     def _check_gateway_options(self) -> Self:
-        dialect = get_dialect(self.gateway)
-        if self.api_key is None and (env_key := dialect.env_api_key()):
-            self.api_key = SecretStr(env_key)
-        if self.gateway == "openai" and not (self.base_url or dialect.env_base_url()):
+        gateways = self.gateways
+        self.api_key = _with_env_keys(self.api_key, gateways)
+        for what, value in (("api_key", self.api_key), ("base_url", self.base_url)):
+            if isinstance(value, dict):
+                unknown = sorted(set(value) - set(gateways))
+                if unknown:
+                    raise ValueError(
+                        f"{what} names gateways that are not in gateway={list(gateways)}: {unknown}"
+                    )
+            elif value is not None and len(gateways) > 1:
+                raise ValueError(
+                    f"with several gateways pass {what}= as a mapping per gateway, e.g. "
+                    f"{what}={{'apipie': ..., 'aimlapi': ...}} (or leave it None to use the environment)"
+                )
+        if "openai" in gateways and not (
+            _for_gateway(self.base_url, "openai") or get_dialect("openai").env_base_url()
+        ):
             raise ValueError(
                 "gateway='openai' needs base_url= (or OPENAI_BASE_URL), e.g. http://localhost:8000/v1"
             )
-        if self.gateway != "apipie" and (self.routing is not None or self.force_provider is not None):
+        if gateways != ("apipie",) and (self.routing is not None or self.force_provider is not None):
             raise ValueError(
-                "routing= and force_provider= are APIpie options; use them with gateway='apipie'"
+                "routing= and force_provider= are APIpie options; use them with gateway='apipie' alone "
+                "(with a gateway list the other gateways would get them too)"
             )
-        if self.gateway == "openai" and self.provider is not None:
+        if self.provider is not None and (len(gateways) > 1 or gateways == ("openai",)):
             raise ValueError(
-                "provider= routes on APIpie or AI/ML API; it has no meaning for gateway='openai'"
+                "provider= routes on one gateway (APIpie or AI/ML API): use it with gateway='apipie' or "
+                "'aimlapi' alone, not with gateway='openai' or a gateway list"
             )
         overlap = sorted(set(self.model_kwargs) & set(type(self).model_fields))
         if overlap:
@@ -215,8 +263,9 @@ class ChatHermes(BaseChatModel):
             raise ValueError("model_kwargs may not set 'model' or 'messages'")
         if not self.model.strip():
             raise ValueError("model must be a non-empty model name")
-        if self.gateway in _catalog.CATALOG_GATEWAYS:
-            _catalog.warn_if_deprecated(self.model, self.gateway, stacklevel=4)
+        for gateway in gateways:
+            if gateway in _catalog.CATALOG_GATEWAYS:
+                _catalog.warn_if_deprecated(self.model, gateway, stacklevel=4)
         return self
 
     # --- LangChain metadata ------------------------------------------------------------------------------
@@ -235,7 +284,20 @@ class ChatHermes(BaseChatModel):
 
     @property
     def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": DIALECTS[self.gateway].api_key_envs[0]}
+        # A per-gateway mapping is still declared under "api_key" (LangChain only trusts secret markers under
+        # a declared top-level name); `to_json` then writes one marker per gateway.
+        return {"api_key": DIALECTS[self._primary].api_key_envs[0]}
+
+    def to_json(self) -> SerializedConstructor | SerializedNotImplemented:
+        """LangChain serialisation. A per-gateway `api_key` becomes one secret marker per gateway (named by
+        that gateway's env var): no key is written, and `loads(..., secrets_map=...)` restores the mapping."""
+        serialized = super().to_json()
+        if isinstance(self.api_key, dict) and serialized["type"] == "constructor":
+            serialized["kwargs"]["api_key"] = {
+                gateway: {"lc": 1, "type": "secret", "id": [DIALECTS[gateway].api_key_envs[0]]}
+                for gateway in self.api_key
+            }
+        return serialized
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -257,7 +319,7 @@ class ChatHermes(BaseChatModel):
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
-            ls_provider=self.gateway,
+            ls_provider=self._primary,
             ls_model_name=str(kwargs.get("model") or self.model),
             ls_model_type="chat",
         )
@@ -275,7 +337,10 @@ class ChatHermes(BaseChatModel):
         info = _catalog.lookup(self.model)
         if info is None:
             return None
-        deprecated = self.gateway in _catalog.CATALOG_GATEWAYS and info.deprecation(self.gateway) is not None
+        # Deprecated when no gateway in the list still serves it undeprecated.
+        deprecated = all(
+            g in _catalog.CATALOG_GATEWAYS and info.deprecation(g) is not None for g in self.gateways
+        )
         return ModelProfile(
             name=info.name,
             status="deprecated" if deprecated else "active",
@@ -296,26 +361,33 @@ class ChatHermes(BaseChatModel):
             tool_calling=True,
             tool_choice=True,
             tool_call_streaming=True,
-            structured_output=not json_mode_via_prompt((self.gateway,), info, "auto"),
+            structured_output=not json_mode_via_prompt(self.gateways, info, "auto"),
         )
 
     # --- the client --------------------------------------------------------------------------------------
 
     def _client_key(self) -> tuple[Any, ...]:
-        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        if isinstance(self.api_key, dict):
+            key: Any = tuple(sorted((g, k.get_secret_value()) for g, k in self.api_key.items()))
+        else:
+            key = self.api_key.get_secret_value() if self.api_key is not None else None
+        base_url = tuple(sorted(self.base_url.items())) if isinstance(self.base_url, dict) else self.base_url
         headers = tuple(sorted(self.default_headers.items())) if self.default_headers else None
         return (
-            self.gateway,
+            self.gateways,
             key,
-            self.base_url,
+            base_url,
             self.timeout,
             self.max_retries,
             headers,
             self.allow_insecure_http,
         )
 
-    def _get_client(self) -> GatewayClient:
-        """This model's client, created on first use and reused; rebuilt if connection settings changed."""
+    def _get_client(self) -> GatewayClient | FailoverClient:
+        """This model's client, created on first use and reused; rebuilt if connection settings changed.
+
+        `create_client` gives a `GatewayClient` for one gateway and a `FailoverClient` for a list; both
+        resolve the model name to each gateway's own id."""
         slot = self._slot
         client = slot.client
         key = self._client_key()
@@ -335,7 +407,7 @@ class ChatHermes(BaseChatModel):
                     kwargs["timeout"] = self.timeout
                 if self.max_retries is not None:
                     kwargs["max_retries"] = self.max_retries
-                slot.client = GatewayClient(self.gateway, **kwargs)
+                slot.client = create_client(self.gateways, **kwargs)
                 slot.key = key
             return slot.client
 
@@ -404,7 +476,7 @@ class ChatHermes(BaseChatModel):
 
         # JSON modes: `response_format` where every gateway documents it (`Dialect.accepts_response_format`)
         # and the call is not in prompt mode, else the Hermes `<schema>` system prompt.
-        if json_schema is not None and json_mode_via_prompt((self.gateway,), info, tool_mode):
+        if json_schema is not None and json_mode_via_prompt(self.gateways, info, tool_mode):
             request.pop("response_format", None)
             request["messages"] = _with_system_prompt(wire, json_schema_system_prompt(json_schema))
         return _Call(request=request, tool_mode=tool_mode, model_name=model_name)
@@ -421,7 +493,7 @@ class ChatHermes(BaseChatModel):
         call = self._prepare(messages, stop, kwargs)
         result = self._get_client().chat(call.request, tool_mode=call.tool_mode)
         return ChatResult(
-            generations=[result_to_generation(result, model_name=call.model_name, gateway=self.gateway)]
+            generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
         )
 
     async def _agenerate(
@@ -434,7 +506,7 @@ class ChatHermes(BaseChatModel):
         call = self._prepare(messages, stop, kwargs)
         result = await self._get_client().achat(call.request, tool_mode=call.tool_mode)
         return ChatResult(
-            generations=[result_to_generation(result, model_name=call.model_name, gateway=self.gateway)]
+            generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
         )
 
     def _stream(
@@ -445,13 +517,13 @@ class ChatHermes(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
-        model_name, gateway, usage = call.model_name, self.gateway, self.stream_usage
+        model_name, primary, usage = call.model_name, self._primary, self.stream_usage
         with self._get_client().stream(call.request, tool_mode=call.tool_mode) as deltas:
             for delta in deltas:
                 if delta.finish_reason is None:
                     yield delta_to_chunk(delta)
                 else:
-                    yield final_chunk(delta, model_name=model_name, gateway=gateway, usage=usage)
+                    yield final_chunk(delta, model_name=model_name, gateway=primary, usage=usage)
 
     async def _astream(
         self,
@@ -461,13 +533,13 @@ class ChatHermes(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
-        model_name, gateway, usage = call.model_name, self.gateway, self.stream_usage
+        model_name, primary, usage = call.model_name, self._primary, self.stream_usage
         async with self._get_client().astream(call.request, tool_mode=call.tool_mode) as deltas:
             async for delta in deltas:
                 if delta.finish_reason is None:
                     yield delta_to_chunk(delta)
                 else:
-                    yield final_chunk(delta, model_name=model_name, gateway=gateway, usage=usage)
+                    yield final_chunk(delta, model_name=model_name, gateway=primary, usage=usage)
 
     # --- tools and structured output ---------------------------------------------------------------------
 
@@ -511,6 +583,29 @@ class ChatHermes(BaseChatModel):
         return build_structured_output(
             self, schema, method=method, include_raw=include_raw, strict=strict, **kwargs
         )
+
+
+def _with_env_keys(
+    api_key: SecretStr | dict[GatewayLiteral, SecretStr] | None, gateways: tuple[str, ...]
+) -> SecretStr | dict[GatewayLiteral, SecretStr] | None:
+    """`api_key` completed from the environment at construction (LangChain's convention), per gateway."""
+    if isinstance(api_key, SecretStr):
+        return api_key  # (one key for several gateways is refused by the caller)
+    if len(gateways) == 1 and api_key is None:
+        env_key = get_dialect(gateways[0]).env_api_key()
+        return SecretStr(env_key) if env_key else None
+    keys: dict[GatewayLiteral, SecretStr] = dict(api_key or {})
+    for gateway in gateways:
+        if gateway not in keys and (env_key := get_dialect(gateway).env_api_key()):
+            keys[cast("GatewayLiteral", gateway)] = SecretStr(env_key)
+    return keys or None
+
+
+def _for_gateway(value: str | dict[GatewayLiteral, str] | None, gateway: str) -> str | None:
+    """The per-gateway value of a `base_url`-style field: the mapping's entry, or the single value."""
+    if isinstance(value, dict):
+        return value.get(cast("GatewayLiteral", gateway))
+    return value
 
 
 def _with_system_prompt(messages: list[dict[str, Any]], prompt: str) -> list[dict[str, Any]]:
