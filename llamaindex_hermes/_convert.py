@@ -243,6 +243,7 @@ def delta_from_result(result: ChatResult) -> ChatDelta:
         model=result.model,
         provider=result.provider,
         role="assistant",
+        gateway=result.gateway,
     )
 
 
@@ -331,14 +332,16 @@ class ResponseBuilder:
     only once, on the final delta (the one carrying `finish_reason`). One instance per reply.
     """
 
-    __slots__ = ("_calls", "_content", "_gateway", "_reasoning", "_thinking")
+    __slots__ = ("_calls", "_content", "_reasoning", "_thinking", "gateway")
 
     def __init__(self, *, gateway: str | None = None) -> None:
         self._content = ""
         self._reasoning = ""
         self._thinking: ThinkingBlock | None = None
         self._calls: dict[int, _CallState] = {}
-        self._gateway = gateway
+        self.gateway = gateway
+        """Reported on the final response (`raw` and `additional_kwargs`) when the final delta does not say
+        which gateway served (`ChatDelta.gateway`, then `Usage.gateway`)."""
 
     @property
     def text(self) -> str:
@@ -376,19 +379,22 @@ class ResponseBuilder:
             response_kwargs["thinking_delta"] = delta.reasoning
         raw: dict[str, Any] | None = None
         if final:
+            gateway = (
+                delta.gateway or (delta.usage.gateway if delta.usage is not None else None) or self.gateway
+            )
             raw = {
                 "id": delta.id,
                 "model": delta.model,
                 "provider": delta.provider,
-                "gateway": self._gateway,
+                "gateway": gateway,
                 "finish_reason": delta.finish_reason,
             }
             if delta.usage is not None:
                 usage = usage_to_dict(delta.usage)
                 raw["usage"] = usage
                 response_kwargs.update(usage)
-                if delta.usage.gateway:
-                    raw["gateway"] = delta.usage.gateway
+            if gateway is not None:
+                response_kwargs["gateway"] = gateway
         return build_response(blocks, message_kwargs, delta.content, raw, response_kwargs)
 
     def _add_tool_calls(self, blocks: list[Any], message_kwargs: dict[str, Any], final: bool) -> None:

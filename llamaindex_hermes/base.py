@@ -1,19 +1,21 @@
 """`Hermes`: Nous Research Hermes models on APIpie / AI/ML API as a LlamaIndex `FunctionCallingLLM`.
 
 Input flow:  LlamaIndex messages (+ tools from `_prepare_chat_with_tools`) → `_convert.to_wire_messages` →
-             a `ChatRequest` (`_build_request`) → `GatewayClient` (one per `Hermes`, created lazily).
+             a `ChatRequest` (`_build_request`) → the client `create_client` builds (one per `Hermes`,
+             created lazily: a `GatewayClient`, or a `FailoverClient` for a gateway list).
 Output flow: the client's `ChatDelta`s (a non-streamed reply is one delta) → `_convert.ResponseBuilder` →
              `ChatResponse`s. `complete` / `stream_complete` are the chat methods through LlamaIndex's
              `chat_to_completion` decorators, so the eight entry points share one converter.
 
-The class only translates: retries, SSE, the Hermes `<tool_call>` text parser, prompt-mode tools and usage all
-live in `hermes_gateway`.
+The class only translates: retries, failover, SSE, the Hermes `<tool_call>` text parser, prompt-mode tools and
+usage all live in `hermes_gateway`.
 """
 
 from __future__ import annotations
 
 import pickle
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from llama_index.core.base.llms.generic_utils import (
@@ -33,15 +35,30 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator
+from llama_index.core.bridge.pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
+from typing_extensions import Self
 
-from hermes_gateway._catalog import ModelInfo, lookup, warn_if_deprecated
-from hermes_gateway._client import GatewayClient
+from hermes_gateway import (
+    CATALOG_GATEWAYS,
+    FailoverClient,
+    GatewayClient,
+    ModelInfo,
+    create_client,
+    json_schema_system_prompt,
+    lookup,
+    warn_if_deprecated,
+)
 from hermes_gateway._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from hermes_gateway._gateways import json_mode_via_prompt
-from hermes_gateway._json_mode import json_schema_system_prompt
 from llamaindex_hermes._convert import (
     ResponseBuilder,
     delta_from_result,
@@ -55,7 +72,7 @@ from llamaindex_hermes._convert import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Generator, Sequence
+    from collections.abc import AsyncGenerator, Generator
 
     from llama_index.core.callbacks import CallbackManager
     from llama_index.core.llms.llm import ToolSelection
@@ -105,6 +122,9 @@ class Hermes(FunctionCallingLLM):
     from llamaindex_hermes import Hermes
 
     Settings.llm = Hermes(model="hermes-3-llama-3.1-70b", gateway="aimlapi")  # key from AIMLAPI_API_KEY
+
+    # failover: AI/ML API gets the request when APIpie cannot serve it; raw["gateway"] names who served
+    Settings.llm = Hermes(model="hermes-3-llama-3.1-70b", gateway=["apipie", "aimlapi"])
     ```
 
     Tool calling always works: natively where the catalog says the model/gateway supports `tools`, otherwise
@@ -113,16 +133,23 @@ class Hermes(FunctionCallingLLM):
     """
 
     model: str = Field(default=DEFAULT_MODEL, description="Catalog name or gateway id of the Hermes model.")
-    gateway: str = Field(
-        default="apipie", description='"apipie", "aimlapi", or "openai" (an OpenAI-compatible server).'
+    gateway: str | list[str] = Field(
+        default="apipie",
+        description='"apipie", "aimlapi", or "openai" (an OpenAI-compatible server); or a list of them tried '
+        "in order (failover: the next one gets a request the previous could not serve; the one that served "
+        'is `raw["gateway"]` and `additional_kwargs["gateway"]`).',
     )
-    api_key: SecretStr | None = Field(
+    api_key: SecretStr | dict[str, SecretStr] | None = Field(
         default=None,
         exclude=True,
         repr=False,
-        description="The gateway key; None reads APIPIE_API_KEY / AIMLAPI_API_KEY at the first request.",
+        description="The gateway key, or a mapping per gateway; None (or a gateway missing from the mapping) "
+        "reads APIPIE_API_KEY / AIMLAPI_API_KEY at the first request.",
     )
-    base_url: str | None = Field(default=None, description="Overrides the gateway's base URL.")
+    base_url: str | dict[str, str] | None = Field(
+        default=None,
+        description="Overrides the gateway's base URL; with several gateways, a mapping per gateway.",
+    )
     temperature: float | None = Field(
         default=None, description="Sampling temperature; None = gateway default."
     )
@@ -146,14 +173,14 @@ class Hermes(FunctionCallingLLM):
         default=None, exclude=True, repr=False, description="Extra HTTP headers (may carry credentials)."
     )
 
-    _client: GatewayClient | None = PrivateAttr(default=None)
+    _client: GatewayClient | FailoverClient | None = PrivateAttr(default=None)
 
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        gateway: str = "apipie",
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
+        gateway: str | Sequence[str] = "apipie",
+        api_key: str | SecretStr | Mapping[str, str | SecretStr] | None = None,
+        base_url: str | Mapping[str, str] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
@@ -166,9 +193,9 @@ class Hermes(FunctionCallingLLM):
     ) -> None:
         super().__init__(
             model=model,
-            gateway=gateway,
-            api_key=api_key,
-            base_url=base_url,
+            gateway=gateway if isinstance(gateway, str) else list(gateway),
+            api_key=dict(api_key) if isinstance(api_key, Mapping) else api_key,
+            base_url=dict(base_url) if isinstance(base_url, Mapping) else base_url,
             temperature=temperature,
             max_tokens=max_tokens,
             timeout=timeout,
@@ -188,14 +215,44 @@ class Hermes(FunctionCallingLLM):
                     stacklevel=2,
                 )
         else:
-            warn_if_deprecated(model, gateway, stacklevel=2)
+            for name in self.gateways:
+                if name in CATALOG_GATEWAYS:
+                    warn_if_deprecated(model, name, stacklevel=2)
 
     @field_validator("gateway")
     @classmethod
-    def _check_gateway(cls, value: str) -> str:
-        if value not in GATEWAYS:
-            raise ValueError(f"Unknown gateway {value!r}: use one of {', '.join(map(repr, GATEWAYS))}.")
+    def _check_gateway(cls, value: str | list[str]) -> str | list[str]:
+        names = [value] if isinstance(value, str) else value
+        if not names:
+            raise ValueError("gateway needs at least one gateway, e.g. 'apipie' or ['apipie', 'aimlapi'].")
+        for name in names:
+            if name not in GATEWAYS:
+                raise ValueError(f"Unknown gateway {name!r}: use one of {', '.join(map(repr, GATEWAYS))}.")
+        if len(set(names)) != len(names):
+            raise ValueError(f"gateway lists a gateway twice: {names}.")
         return value
+
+    @model_validator(mode="after")
+    def _check_per_gateway_values(self) -> Self:
+        gateways = self.gateways
+        for what, value in (("api_key", self.api_key), ("base_url", self.base_url)):
+            if isinstance(value, dict):
+                unknown = sorted(set(value) - set(gateways))
+                if unknown:
+                    raise ValueError(
+                        f"{what} names gateways that are not in gateway={list(gateways)}: {unknown}."
+                    )
+            elif value is not None and len(gateways) > 1:
+                raise ValueError(
+                    f"With several gateways pass {what}= as a mapping per gateway, e.g. "
+                    f"{what}={{'apipie': ..., 'aimlapi': ...}} (or leave it None to use the environment)."
+                )
+        return self
+
+    @property
+    def gateways(self) -> tuple[str, ...]:
+        """The gateway names in the order they are tried (one for a plain `gateway="apipie"`)."""
+        return (self.gateway,) if isinstance(self.gateway, str) else tuple(self.gateway)
 
     @classmethod
     def class_name(cls) -> str:
@@ -219,8 +276,13 @@ class Hermes(FunctionCallingLLM):
             num_output = self.max_tokens
         else:
             cap = info.max_output_tokens if info is not None else window
-            if info is not None and self.gateway in info.default_max_tokens:
-                cap = min(cap, info.default_max_tokens[self.gateway])
+            if info is not None:  # a gateway that answers short unless asked (any of them may serve)
+                cap = min(
+                    [
+                        cap,
+                        *(info.default_max_tokens[g] for g in self.gateways if g in info.default_max_tokens),
+                    ]
+                )
             num_output = min(cap, window // NUM_OUTPUT_SHARE)
         return LLMMetadata(
             context_window=window,
@@ -233,10 +295,12 @@ class Hermes(FunctionCallingLLM):
 
     # ----------------------------------------------------------------------------------- client & requests
 
-    def _get_client(self) -> GatewayClient:
+    def _get_client(self) -> GatewayClient | FailoverClient:
+        """A `GatewayClient` for one gateway, a `FailoverClient` for a list (`create_client`); each gateway
+        resolves the model name to its own id."""
         if self._client is None:
-            self._client = GatewayClient(
-                cast("Any", self.gateway),
+            self._client = create_client(
+                self.gateways,
                 api_key=self.api_key,
                 base_url=self.base_url,
                 timeout=self.timeout,
@@ -284,7 +348,7 @@ class Hermes(FunctionCallingLLM):
         if extra:
             request["extra_body"] = extra
         schema = json_prompt_schema(request.get("response_format"))
-        if schema is not None and json_mode_via_prompt((self.gateway,), info, self._tool_mode(kwargs)):
+        if schema is not None and json_mode_via_prompt(self.gateways, info, self._tool_mode(kwargs)):
             del request["response_format"]
             request["messages"] = with_system_prompt(request["messages"], json_schema_system_prompt(schema))
         return cast("ChatRequest", request)
@@ -297,12 +361,12 @@ class Hermes(FunctionCallingLLM):
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._build_request(messages, kwargs)
         result = self._get_client().chat(request, tool_mode=self._tool_mode(kwargs))
-        return ResponseBuilder(gateway=self.gateway).feed(delta_from_result(result))
+        return ResponseBuilder(gateway=self.gateways[0]).feed(delta_from_result(result))
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._build_request(messages, kwargs)
         result = await self._get_client().achat(request, tool_mode=self._tool_mode(kwargs))
-        return ResponseBuilder(gateway=self.gateway).feed(delta_from_result(result))
+        return ResponseBuilder(gateway=self.gateways[0]).feed(delta_from_result(result))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._build_request(messages, kwargs)  # before the generator: bad input raises at the call
@@ -310,7 +374,7 @@ class Hermes(FunctionCallingLLM):
         tool_mode = self._tool_mode(kwargs)
 
         def gen() -> Generator[ChatResponse, None, None]:
-            builder = ResponseBuilder(gateway=self.gateway)
+            builder = ResponseBuilder(gateway=self.gateways[0])
             feed = builder.feed
             with client.stream(request, tool_mode=tool_mode) as stream:
                 for delta in stream:
@@ -324,7 +388,7 @@ class Hermes(FunctionCallingLLM):
         tool_mode = self._tool_mode(kwargs)
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
-            builder = ResponseBuilder(gateway=self.gateway)
+            builder = ResponseBuilder(gateway=self.gateways[0])
             feed = builder.feed
             async with client.astream(request, tool_mode=tool_mode) as stream:
                 async for delta in stream:

@@ -10,6 +10,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.tools import FunctionTool
+from pydantic import SecretStr
 
 from llamaindex_hermes import DEFAULT_CONTEXT_WINDOW, Hermes
 
@@ -86,7 +87,7 @@ def test_deprecated_model_constructs_with_a_warning() -> None:
 @pytest.mark.parametrize("key", [SECRET, "secret-as-plain-str-9876543210"])
 def test_the_key_is_never_serialised(key: str) -> None:
     llm = Hermes(api_key=key, default_headers={"x-api-key": key})
-    assert llm.api_key is not None
+    assert isinstance(llm.api_key, SecretStr)
     assert llm.api_key.get_secret_value() == key
     for text in (repr(llm), str(llm), llm.to_json(), str(llm.to_dict()), str(llm.to_payload())):
         assert key not in text
