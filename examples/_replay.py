@@ -1,6 +1,6 @@
 """Live, replayed or recording: how every example gets its HTTP, in one place.
 
-- Live: the gateway's key (APIPIE_API_KEY / AIMLAPI_API_KEY) is set → nothing is patched; real requests.
+- Live: a key for the example's gateway (APIPIE_API_KEY / AIMLAPI_API_KEY) is set → nothing is patched.
 - Replay (no key): the example's HTTP comes from `cassettes/replica/examples/<name>.yaml` through vcrpy
   with record mode "none" — a request that is not in the cassette fails instead of reaching the network.
   A dummy key is put in the environment for the duration, and one line on stderr says what is happening.
@@ -24,8 +24,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ def mode(gateways: tuple[str, ...]) -> str:
     recording = os.environ.get("HERMES_RECORD", "").strip().lower()
     if recording in ("replica", "live"):
         return f"record-{recording}"
-    return "live" if all(os.environ.get(KEY_ENV[g]) for g in gateways) else "replay"
+    return "live" if any(os.environ.get(KEY_ENV[g]) for g in gateways) else "replay"
 
 
 def cassette_path(name: str, target: str = "replica") -> Path:
@@ -67,11 +67,42 @@ def cassette_path(name: str, target: str = "replica") -> Path:
 
 
 @contextmanager
-def replaying(name: str, *, gateways: tuple[str, ...] = ("apipie",)) -> Iterator[str]:
-    """Run the block live, replayed from the example's cassette, or recording it; yields the mode."""
+def _replica_with_faults(faults: Mapping[str, Sequence[int]]) -> Iterator[None]:
+    """While recording: a private replica whose gateways first answer with these HTTP statuses (then
+    normally), with the base-URL variables pointed at it for the duration."""
+    from tests.replica import Fault, Replica
+
+    with Replica() as replica:
+        for gateway, statuses in faults.items():
+            replica[gateway].enqueue(*(Fault.error(status) for status in statuses))
+        saved = {name: os.environ.get(name) for name in replica.env()}
+        os.environ.update(replica.env())
+        try:
+            yield
+        finally:
+            for env_name, value in saved.items():
+                if value is None:
+                    os.environ.pop(env_name, None)
+                else:
+                    os.environ[env_name] = value
+
+
+@contextmanager
+def replaying(
+    name: str,
+    *,
+    gateways: tuple[str, ...] = ("apipie",),
+    record_faults: Mapping[str, Sequence[int]] | None = None,
+) -> Iterator[str]:
+    """Run the block live, replayed from the example's cassette, or recording it; yields the mode.
+
+    `record_faults` only matters while recording against the replica: statuses each gateway answers first
+    (e.g. `{"apipie": [503, 503]}`), so that a cassette can show what happens when a gateway is down.
+    """
     current = mode(gateways)
     if current == "live":
-        print(f"{' and '.join(KEY_ENV[g] for g in gateways)} set: calling the gateway live.", file=sys.stderr)
+        keys = " and ".join(KEY_ENV[g] for g in gateways if os.environ.get(KEY_ENV[g]))
+        print(f"{keys} set: calling the gateway live.", file=sys.stderr)
         yield current
         return
 
@@ -117,5 +148,10 @@ def replaying(name: str, *, gateways: tuple[str, ...] = ("apipie",)) -> Iterator
     repeats = config.pop("allow_playback_repeats")  # a use_cassette option, not a VCR one
     recorder = vcr.VCR(**config)
     recorder.register_matcher("json_body", _json_body)
-    with recorder.use_cassette(str(path), record_mode="all", allow_playback_repeats=repeats):
+    with ExitStack() as stack:
+        if record_faults and target == "replica":
+            stack.enter_context(_replica_with_faults(record_faults))
+        stack.enter_context(
+            recorder.use_cassette(str(path), record_mode="all", allow_playback_repeats=repeats)
+        )
         yield current

@@ -1,0 +1,190 @@
+"""The README and docs/ say only true things.
+
+- The two commands are there verbatim, and the test command is the one `.ci/run` runs.
+- The model table is what `python -m hermes_gateway models` prints (regenerate it with
+  `python -m tests.test_readme models`).
+- Every ```python block in README.md and docs/*.md runs, offline, against the replica (the gateways' base-URL
+  variables point at it, with dummy keys), prints something, and makes at least one request to it (unless
+  its first line is `# offline: no request`).
+- The error tree is the one `hermes_gateway/_exceptions.py` draws.
+- Relative links point at files that exist; the benchmark ratios are the ones in benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from hermes_gateway.__main__ import main as hermes_cli
+from tests.cassette_support import REPO_ROOT
+from tests.replica import Replica
+
+README = REPO_ROOT / "README.md"
+DOCS = sorted(p for p in (REPO_ROOT / "docs").glob("*.md") if p.name != "architecture.md")
+"""The guides (architecture.md is the design contract: its code blocks are signatures, not programs)."""
+OFFLINE = "# offline: no request"
+"""A block's first line when it makes no request (parsing, errors raised before any I/O)."""
+MAIN_COMMAND = " && ".join(
+    [
+        "python3 -m venv .venv",
+        ".venv/bin/pip install -e '.[all,examples]'",
+        ".venv/bin/python examples/quickstart.py",
+    ]
+)
+TEST_COMMAND = " && ".join(
+    [
+        "python3 -m venv .venv",
+        ".venv/bin/pip install -e '.[all,test,examples]'",
+        ".venv/bin/python -m pytest -q",
+    ]
+)
+_FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def blocks(path: Path, language: str) -> list[str]:
+    return [body for lang, body in _FENCE.findall(path.read_text(encoding="utf-8")) if lang == language]
+
+
+def between(text: str, name: str) -> str:
+    match = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", text, re.DOTALL)
+    assert match, f"README has no <!-- {name}:start/end --> block"
+    return match.group(1)
+
+
+# ---- the two commands ---------------------------------------------------------------------------------
+def test_the_two_commands_are_in_the_readme_verbatim() -> None:
+    commands = [line.strip() for block in blocks(README, "bash") for line in block.splitlines()]
+    assert MAIN_COMMAND in commands
+    assert TEST_COMMAND in commands
+
+
+def _install_spec_and_pytest_args(lines: list[str]) -> tuple[str, list[str]]:
+    """The `-e <spec>` of the pip install and the arguments after `-m pytest`."""
+    spec, pytest_args = "", []
+    for line in lines:
+        words = shlex.split(line)
+        if "install" in words and "-e" in words:
+            spec = words[words.index("-e") + 1]
+        if "pytest" in words and "-m" in words and words[words.index("-m") + 1] == "pytest":
+            pytest_args = words[words.index("pytest") + 1 :]
+    return spec, pytest_args
+
+
+def test_the_test_command_is_what_ci_runs() -> None:
+    ci_lines = [ln for ln in (REPO_ROOT / ".ci/run").read_text().splitlines() if not ln.startswith("#")]
+    readme_lines = [part.strip() for part in TEST_COMMAND.split("&&")]
+    ci = _install_spec_and_pytest_args(ci_lines)
+    assert ci == _install_spec_and_pytest_args(readme_lines)
+    assert ci == (".[all,test,examples]", ["-q"])
+
+
+def test_the_main_command_runs_the_quickstart_that_exists() -> None:
+    assert (REPO_ROOT / MAIN_COMMAND.rsplit(" ", 1)[-1]).is_file()
+
+
+# ---- the model table ----------------------------------------------------------------------------------
+def models_markdown() -> str:
+    """`python -m hermes_gateway models` as a Markdown table (ids in backticks)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert hermes_cli(["models"]) == 0
+    rows = [re.split(r"\s{2,}", line.strip()) for line in out.getvalue().splitlines() if line.strip()]
+    header = rows[0]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows[1:]:
+        cells = row + [""] * (len(header) - len(row))
+        cells = [f"`{c}`" if header[i] == "ID" else c for i, c in enumerate(cells)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_model_table_is_the_catalog() -> None:
+    assert between(README.read_text(encoding="utf-8"), "models") == models_markdown(), (
+        "README model table is stale: regenerate it with `python -m tests.test_readme models`"
+    )
+
+
+_OURS = ("hermes_gateway", "langchain_hermes", "llamaindex_hermes")
+
+
+# ---- code blocks run ----------------------------------------------------------------------------------
+PYTHON_BLOCKS = [
+    pytest.param(path, i, code, id=f"{path.relative_to(REPO_ROOT)}#{i}")
+    for path in [README, *DOCS]
+    for i, code in enumerate(blocks(path, "python"))
+]
+
+
+@pytest.mark.parametrize(("path", "index", "code"), PYTHON_BLOCKS)
+def test_python_block_runs_against_the_replica(
+    path: Path, index: int, code: str, replica: Replica, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not code.startswith(OFFLINE):  # offline blocks get no keys and no base URLs at all
+        for name, url in replica.env().items():
+            monkeypatch.setenv(name, url)
+        for name in ("APIPIE_API_KEY", "AIMLAPI_API_KEY", "OPENAI_API_KEY"):
+            monkeypatch.setenv(name, "readme-test-key-0000")
+    out = io.StringIO()
+    namespace: dict[str, object] = {"__name__": "__readme__"}
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, f"{path.name}#{index}", "exec"), namespace)
+    finally:  # the blocks read like user code and leave their models open; free the connections
+        for value in namespace.values():
+            close = getattr(value, "close", None)
+            if type(value).__module__.split(".")[0] in _OURS and callable(close):
+                close()
+    sent = sum(len(server.requests) for server in replica.servers.values())
+    assert sent == 0 if code.startswith(OFFLINE) else sent > 0, f"the block made {sent} request(s)"
+    assert out.getvalue().strip(), "the block printed nothing"
+
+
+def test_the_error_tree_is_the_one_in_exceptions() -> None:
+    import hermes_gateway._exceptions as exceptions
+
+    tree = re.search(r"```\n(GatewayError.*?)```", exceptions.__doc__ or "", re.DOTALL)
+    assert tree
+    for path in (README, REPO_ROOT / "docs/errors.md"):
+        assert tree.group(1) in blocks(path, "text"), (
+            f"{path.name}: the error tree differs from _exceptions.py"
+        )
+
+
+# ---- links and numbers --------------------------------------------------------------------------------
+_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("path", [README, *DOCS], ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_relative_links_exist(path: Path) -> None:
+    for target in _LINK.findall(path.read_text(encoding="utf-8")):
+        if not target.startswith(("http://", "https://", "mailto:")):
+            assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
+
+
+def test_examples_table_lists_every_example() -> None:
+    text = README.read_text(encoding="utf-8")
+    listed = set(re.findall(r"\(examples/(\w+\.py)\)", text))
+    present = {p.name for p in (REPO_ROOT / "examples").glob("*.py") if not p.name.startswith("_")}
+    assert listed <= present
+    assert {"quickstart.py", "langchain_agent.py", "llamaindex_rag.py", "failover.py"} <= listed
+
+
+def test_benchmark_ratios_are_the_latest_results() -> None:
+    results = (REPO_ROOT / "benchmarks/RESULTS.md").read_text(encoding="utf-8")
+    headline = re.search(r"## Headline ratios\n\n(.*?)\n\n", results, re.DOTALL)
+    assert headline, "benchmarks/RESULTS.md has no headline ratios"
+    assert headline.group(1).strip() in between(README.read_text(encoding="utf-8"), "bench")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["models"]:
+        print(models_markdown(), end="")
+    else:
+        print("usage: python -m tests.test_readme models", file=sys.stderr)
+        raise SystemExit(2)
