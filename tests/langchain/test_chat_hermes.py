@@ -69,7 +69,7 @@ def test_missing_key_is_reported_at_the_first_call_naming_the_env_var(replica: R
 def test_key_from_env_and_never_in_repr_or_serialisation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APIPIE_API_KEY", SECRET)
     llm = ChatHermes()
-    assert llm.api_key is not None
+    assert isinstance(llm.api_key, SecretStr)
     assert llm.api_key.get_secret_value() == SECRET
     for text in (repr(llm), str(llm), dumps(llm), json.dumps(dumpd(llm)), str(llm.asdict())):
         assert SECRET not in text

@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from langchain_core.load import dumpd, load
 from langchain_tests.unit_tests import ChatModelUnitTests
+from pydantic import SecretStr
 
 from langchain_hermes import ChatHermes
 
@@ -61,7 +62,7 @@ class _HermesUnitBase(ChatModelUnitTests):
             )
         assert isinstance(loaded, ChatHermes)
         assert loaded.asdict() == model.asdict()
-        assert loaded.api_key is not None
+        assert isinstance(loaded.api_key, SecretStr)
         assert loaded.api_key.get_secret_value() == "key-from-env"
 
 
