@@ -113,9 +113,9 @@ def test_no_leaks_after_1000_faulty_requests(replica: Replica, adapter: str) -> 
     driver = DRIVERS[adapter]
     ports = {server.port for server in replica.servers.values()}
     expected = expected_reply("apipie").text
-    gc.collect()
+    gc.collect()  # unreferenced clients of earlier tests close their connections now, not during this test
     threads_before = threading.active_count()
-    assert open_tcp_connections(ports) == 0
+    sockets_before = open_tcp_connections(ports)
     llm = driver.make(replica, max_retries=1)
     outcomes: dict[str, int] = {}
 
@@ -130,7 +130,7 @@ def test_no_leaks_after_1000_faulty_requests(replica: Replica, adapter: str) -> 
                 tally(_sync_call(driver, llm, i, expected))
             except GatewayError as exc:
                 tally(type(exc).__name__)
-        assert open_tcp_connections(ports) <= 1  # the sync pool's one keep-alive connection
+        assert open_tcp_connections(ports) <= sockets_before + 1  # the sync pool's keep-alive connection
 
         async def main() -> int:
             semaphore = asyncio.Semaphore(CONCURRENCY)
@@ -149,9 +149,9 @@ def test_no_leaks_after_1000_faulty_requests(replica: Replica, adapter: str) -> 
         replica.apipie.reset()
         replica.apipie.enqueue(*itertools.islice(itertools.cycle(PATTERN), 3 * CALLS_PER_PATH))
         assert asyncio.run(main()) == 0
-        assert open_tcp_connections(ports) <= 1  # the loop's pool closed with the loop
+        assert open_tcp_connections(ports) <= sockets_before + 1  # the loop's pool closed with the loop
         llm.close()
-        assert _wait_for(lambda: open_tcp_connections(ports) == 0)
+        assert _wait_for(lambda: open_tcp_connections(ports) <= sockets_before)
         assert _wait_for(lambda: threading.active_count() <= threads_before), threading.enumerate()
         gc.collect()
     unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
