@@ -93,3 +93,34 @@ def extract_json(text: str) -> Any:
     if len(excerpt) > _EXCERPT:
         excerpt = excerpt[:_EXCERPT] + "..."
     raise ValueError(f"no JSON object or array found in the reply: {excerpt!r}")
+
+
+def schema_from_response_format(response_format: Any) -> dict[str, Any] | None:
+    """The JSON schema an OpenAI `response_format` asks for (`{"type": "object"}` for `json_object`), or None
+    when it asks for no JSON (`text`, or a shape not known here).
+
+    Used where `response_format` cannot be sent (`Dialect.accepts_response_format`, prompt mode): the schema
+    then goes into the Hermes `<schema>` system prompt instead.
+    """
+    if not isinstance(response_format, dict):
+        return None
+    kind = response_format.get("type")
+    if kind == "json_object":
+        return {"type": "object"}
+    if kind == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        if not isinstance(schema, dict):
+            return {"type": "object"}
+        return {"title": spec["name"], **schema} if spec.get("name") and "title" not in schema else schema
+    return None
+
+
+def with_system_prompt(messages: list[dict[str, Any]], prompt: str) -> list[dict[str, Any]]:
+    """`messages` with `prompt` leading the first system message (a new list; the input is not mutated).
+
+    Merged rather than prepended as a second system message: several Hermes chat templates accept only one.
+    """
+    if messages and messages[0].get("role") == "system" and isinstance(messages[0].get("content"), str):
+        return [{**messages[0], "content": f"{prompt}\n\n{messages[0]['content']}"}, *messages[1:]]
+    return [{"role": "system", "content": prompt}, *messages]

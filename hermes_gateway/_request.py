@@ -29,7 +29,7 @@ from ._hermes_prompt import to_hermes_messages
 from ._types import ChatRequest, ToolMode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
 logger = logging.getLogger("hermes_gateway")
 
@@ -54,6 +54,25 @@ STANDARD_PARAMS: frozenset[str] = frozenset(
     }
 )
 """OpenAI's own fields: anything else in `extra_body` is a gateway extension (logged when not a known one)."""
+REQUEST_FIELDS: frozenset[str] = frozenset(ChatRequest.__annotations__) - {"model", "messages", "extra_body"}
+"""The per-call options that are top-level `ChatRequest` fields (temperature, tools, response_format, ...)."""
+
+
+def merge_call_options(request: dict[str, Any], extra: dict[str, Any], options: Mapping[str, Any]) -> None:
+    """Per-call options into a request being built, for the adapters (their kwargs / additional_kwargs).
+
+    `ChatRequest` fields go to the top level, an `extra_body` mapping and every other key (a gateway
+    extension such as APIpie `provider` or AI/ML API `min_p`) into `extra`. None means "not given": skipped.
+    """
+    for key, value in options.items():
+        if value is None:
+            continue
+        if key in REQUEST_FIELDS:
+            request[key] = value
+        elif key == "extra_body":
+            extra.update(value)
+        else:
+            extra[key] = value
 
 
 @dataclass(frozen=True, slots=True)

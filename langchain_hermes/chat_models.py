@@ -26,7 +26,8 @@ from typing_extensions import Self
 
 from hermes_gateway import FailoverClient, GatewayClient, _catalog, create_client
 from hermes_gateway._gateways import DIALECTS, get_dialect, json_mode_via_prompt
-from hermes_gateway._json_mode import json_schema_system_prompt
+from hermes_gateway._json_mode import json_schema_system_prompt, with_system_prompt
+from hermes_gateway._request import merge_call_options
 
 from . import _blocks  # noqa: F401  # registers the "hermes" content-block translator
 from ._convert import (
@@ -51,25 +52,6 @@ if TYPE_CHECKING:
     from hermes_gateway._types import ChatRequest, ToolMode
 
 GatewayLiteral = Literal["apipie", "aimlapi", "openai"]
-
-_REQUEST_KEYS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "stop",
-        "n",
-        "seed",
-        "presence_penalty",
-        "frequency_penalty",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "stream_options",
-    }
-)
-"""Per-call kwargs that are top-level `ChatRequest` fields; any other kwarg goes into `extra_body`."""
 
 _DROPPED_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
 """Kwargs LangChain may pass through to `_generate` that are not request parameters."""
@@ -463,14 +445,7 @@ class ChatHermes(BaseChatModel):
             extra["routing"] = self.routing
         if self.extra_body:
             extra.update(self.extra_body)
-        for key, value in kwargs.items():
-            if key == "extra_body":
-                extra.update(value or {})
-            elif key in _REQUEST_KEYS:
-                if value is not None:
-                    body[key] = value
-            else:
-                extra[key] = value
+        merge_call_options(body, extra, kwargs)
         if extra:
             request["extra_body"] = extra
 
@@ -478,7 +453,7 @@ class ChatHermes(BaseChatModel):
         # and the call is not in prompt mode, else the Hermes `<schema>` system prompt.
         if json_schema is not None and json_mode_via_prompt(self.gateways, info, tool_mode):
             request.pop("response_format", None)
-            request["messages"] = _with_system_prompt(wire, json_schema_system_prompt(json_schema))
+            request["messages"] = with_system_prompt(wire, json_schema_system_prompt(json_schema))
         return _Call(request=request, tool_mode=tool_mode, model_name=model_name)
 
     # --- the four entry points ---------------------------------------------------------------------------
@@ -606,14 +581,6 @@ def _for_gateway(value: str | dict[GatewayLiteral, str] | None, gateway: str) ->
     if isinstance(value, dict):
         return value.get(cast("GatewayLiteral", gateway))
     return value
-
-
-def _with_system_prompt(messages: list[dict[str, Any]], prompt: str) -> list[dict[str, Any]]:
-    """`messages` with `prompt` leading the first system message (a new list; the input is not mutated)."""
-    if messages and messages[0].get("role") == "system" and isinstance(messages[0].get("content"), str):
-        first = {**messages[0], "content": f"{prompt}\n\n{messages[0]['content']}"}
-        return [first, *messages[1:]]
-    return [{"role": "system", "content": prompt}, *messages]
 
 
 __all__ = ["ChatHermes"]

@@ -204,30 +204,6 @@ def usage_to_dict(usage: Usage) -> dict[str, Any]:
     }
 
 
-def json_prompt_schema(response_format: Any) -> dict[str, Any] | None:
-    """The JSON schema a `response_format` asks for (`{"type": "object"}` for `json_object`), or None when
-    it asks for no JSON (`text`, or a shape this adapter does not know)."""
-    if not isinstance(response_format, dict):
-        return None
-    kind = response_format.get("type")
-    if kind == "json_object":
-        return {"type": "object"}
-    if kind == "json_schema":
-        spec = response_format.get("json_schema") or {}
-        schema = spec.get("schema") if isinstance(spec, dict) else None
-        if not isinstance(schema, dict):
-            return {"type": "object"}
-        return {"title": spec["name"], **schema} if spec.get("name") and "title" not in schema else schema
-    return None
-
-
-def with_system_prompt(messages: list[dict[str, Any]], prompt: str) -> list[dict[str, Any]]:
-    """`messages` with `prompt` leading the first system message (a new list; the input is not mutated)."""
-    if messages and messages[0].get("role") == "system" and isinstance(messages[0].get("content"), str):
-        return [{**messages[0], "content": f"{prompt}\n\n{messages[0]['content']}"}, *messages[1:]]
-    return [{"role": "system", "content": prompt}, *messages]
-
-
 def delta_from_result(result: ChatResult) -> ChatDelta:
     """A whole reply as one final delta, so a non-streamed reply goes through `ResponseBuilder` too."""
     return ChatDelta(

@@ -59,16 +59,16 @@ from hermes_gateway import (
 )
 from hermes_gateway._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from hermes_gateway._gateways import json_mode_via_prompt
+from hermes_gateway._json_mode import schema_from_response_format, with_system_prompt
+from hermes_gateway._request import merge_call_options
 from llamaindex_hermes._convert import (
     ResponseBuilder,
     delta_from_result,
     force_single_tool_call,
-    json_prompt_schema,
     to_wire_messages,
     tool_choice_to_wire,
     tool_selections_from_response,
     tools_to_wire,
-    with_system_prompt,
 )
 
 if TYPE_CHECKING:
@@ -93,24 +93,6 @@ of the window when it packs prompts, which would leave no room for the prompt at
 REASONING_WIRE_FIELD = "reasoning_content"
 """The assistant-message field a reasoning model's `ThinkingBlock`s are sent back in (as ChatHermes does)."""
 
-_REQUEST_KEYS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "stop",
-        "n",
-        "seed",
-        "presence_penalty",
-        "frequency_penalty",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "stream_options",
-    }
-)
-"""Per-call keyword arguments that are ChatRequest fields; any other keyword goes to `extra_body`."""
 _ADAPTER_KEYS = frozenset({"tool_mode", "formatted"})
 
 
@@ -333,21 +315,13 @@ class Hermes(FunctionCallingLLM):
             request["max_tokens"] = self.max_tokens
         extra: dict[str, Any] = {}
         for source in (self.additional_kwargs, kwargs):
-            for key, value in source.items():
-                if key in _ADAPTER_KEYS or value is None:
-                    continue
-                if key in _REQUEST_KEYS:
-                    request[key] = value
-                elif key == "extra_body":
-                    extra.update(value)
-                else:
-                    extra[key] = value
+            merge_call_options(request, extra, {k: v for k, v in source.items() if k not in _ADAPTER_KEYS})
         if not request.get("tools"):
             for key in ("tools", "tool_choice", "parallel_tool_calls"):
                 request.pop(key, None)
         if extra:
             request["extra_body"] = extra
-        schema = json_prompt_schema(request.get("response_format"))
+        schema = schema_from_response_format(request.get("response_format"))
         if schema is not None and json_mode_via_prompt(self.gateways, info, self._tool_mode(kwargs)):
             del request["response_format"]
             request["messages"] = with_system_prompt(request["messages"], json_schema_system_prompt(schema))

@@ -58,3 +58,35 @@ def test_the_error_excerpt_is_short() -> None:
     with pytest.raises(ValueError, match=r"'x{80}\.\.\.'") as info:
         extract_json("x" * 500)
     assert len(str(info.value)) < 200
+
+
+# --- response_format → <schema> prompt, shared by both adapters ------------------------------------------
+
+
+def test_schema_from_response_format_shapes() -> None:
+    from hermes_gateway._json_mode import schema_from_response_format
+
+    assert schema_from_response_format({"type": "json_object"}) == {"type": "object"}
+    assert schema_from_response_format({"type": "text"}) is None
+    assert schema_from_response_format(None) is None
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
+    fmt = {"type": "json_schema", "json_schema": {"name": "W", "schema": schema}}
+    named = schema_from_response_format(fmt)
+    assert named == {"title": "W", **schema}
+    titled = {**schema, "title": "Own"}
+    fmt = {"type": "json_schema", "json_schema": {"name": "W", "schema": titled}}
+    kept = schema_from_response_format(fmt)
+    assert kept == titled
+    assert schema_from_response_format({"type": "json_schema", "json_schema": {}}) == {"type": "object"}
+
+
+def test_with_system_prompt_merges_into_the_first_system_message_without_mutating() -> None:
+    from hermes_gateway._json_mode import with_system_prompt
+
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    merged = with_system_prompt(messages, "Answer in JSON.")
+    assert merged[0] == {"role": "system", "content": "Answer in JSON.\n\nBe brief."}
+    assert merged[1] is messages[1]
+    assert messages[0]["content"] == "Be brief."
+    no_system = with_system_prompt([{"role": "user", "content": "Hi"}], "P")
+    assert no_system == [{"role": "system", "content": "P"}, {"role": "user", "content": "Hi"}]
