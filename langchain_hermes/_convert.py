@@ -154,15 +154,6 @@ def content_to_wire(content: str | list[str | dict[str, Any]]) -> str | list[dic
     return parts if has_image else "".join(texts)
 
 
-def has_image_parts(messages: Sequence[dict[str, Any]]) -> bool:
-    """Whether any wire message carries an `image_url` part (checked before a request is sent)."""
-    for message in messages:
-        content = message.get("content")
-        if isinstance(content, list) and any(part.get("type") == "image_url" for part in content):
-            return True
-    return False
-
-
 def _reasoning_of(message: AIMessage) -> str:
     reasoning = message.additional_kwargs.get(REASONING_KEY)
     if isinstance(reasoning, str) and reasoning:

@@ -33,7 +33,6 @@ from . import _blocks  # noqa: F401  # registers the "hermes" content-block tran
 from ._convert import (
     delta_to_chunk,
     final_chunk,
-    has_image_parts,
     messages_to_wire,
     result_to_generation,
     tool_choice_to_wire,
@@ -418,10 +417,6 @@ class ChatHermes(BaseChatModel):
         wire = messages_to_wire(
             messages, reasoning_field=REASONING_WIRE_FIELD if info is not None and info.reasoning else None
         )
-        if info is not None and not info.vision and has_image_parts(wire):
-            raise ValueError(
-                f"{model_name} takes no image input; use a vision model such as 'nous-hermes-2-vision-7b'"
-            )
         # The core resolves the name to this gateway's id (and looks it up again for tool mode and costs).
         request: ChatRequest = {"model": model_name, "messages": wire}
         if self.temperature is not None:

@@ -65,21 +65,18 @@ _DEFAULT_IMAGE_MIMETYPE = "image/png"
 
 
 def to_wire_messages(
-    messages: Sequence[ChatMessage], *, vision: bool | None, reasoning_field: str | None = None
+    messages: Sequence[ChatMessage], *, reasoning_field: str | None = None
 ) -> list[dict[str, Any]]:
     """LlamaIndex messages → OpenAI-style wire dicts; never mutates the input.
 
-    `vision`: True/False from the catalog, None for a model the catalog does not know (images are sent then).
-    Images sent to a model known to have no vision raise ValueError here, before any request is made.
+    Images become `image_url` parts; the core refuses them for a text-only model before any request.
     `reasoning_field` (e.g. "reasoning_content") sends an assistant's `ThinkingBlock`s back under that key,
     for reasoning models whose providers need it on multi-turn tool use; None leaves reasoning out.
     """
-    return [_message_to_wire(message, vision, reasoning_field) for message in messages]
+    return [_message_to_wire(message, reasoning_field) for message in messages]
 
 
-def _message_to_wire(
-    message: ChatMessage, vision: bool | None, reasoning_field: str | None
-) -> dict[str, Any]:
+def _message_to_wire(message: ChatMessage, reasoning_field: str | None) -> dict[str, Any]:
     role = _ROLE_TO_WIRE.get(message.role.value, message.role.value)
     texts: list[str] = []
     parts: list[dict[str, Any]] = []
@@ -91,11 +88,6 @@ def _message_to_wire(
             texts.append(block.text)
             parts.append({"type": "text", "text": block.text})
         elif isinstance(block, ImageBlock):
-            if vision is False:
-                raise ValueError(
-                    "This Hermes model does not accept images (the catalog lists no vision support). "
-                    "Use a vision model such as nous-hermes-2-vision-7b, or send text only."
-                )
             has_image = True
             parts.append(_image_part(block))
         elif isinstance(block, ToolCallBlock):

@@ -305,7 +305,6 @@ class Hermes(FunctionCallingLLM):
             "model": self.model,  # the client resolves the gateway's id from the catalog
             "messages": to_wire_messages(
                 messages,
-                vision=None if info is None else info.vision,
                 reasoning_field=REASONING_WIRE_FIELD if info is not None and info.reasoning else None,
             ),
         }

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
 
+from hermes_gateway import VisionNotSupportedError
 from tests.langchain._support import (
     MODES,
     Multiply,
@@ -274,9 +275,9 @@ def test_images_to_a_text_model_fail_before_any_request(make_llm: Any, replica: 
     message = HumanMessage(
         content=[{"type": "text", "text": "?"}, {"type": "image", "url": "https://x/y.png"}]
     )
-    with pytest.raises(ValueError, match="no image input"):
+    with pytest.raises(VisionNotSupportedError, match="does not accept images"):
         invoke(llm, [message], mode)
-    with pytest.raises(ValueError, match="no image input"):
+    with pytest.raises(VisionNotSupportedError, match="nous-hermes-2-vision-7b"):
         stream(llm, [message], mode)
     assert replica.aimlapi.requests == []
 

@@ -55,7 +55,7 @@ def test_text_roles_map_to_wire() -> None:
         ChatMessage(role=MessageRole.USER, content="hi"),
         ChatMessage(role=MessageRole.ASSISTANT, content="hello"),
     ]
-    assert to_wire_messages(messages, vision=False) == [
+    assert to_wire_messages(messages) == [
         {"role": "system", "content": "be brief"},
         {"role": "system", "content": "you are Hermes"},
         {"role": "user", "content": "hi"},
@@ -73,7 +73,7 @@ def test_assistant_tool_calls_and_tool_results_round_trip_ids() -> None:
         ],
     )
     tool = ChatMessage(role=MessageRole.TOOL, content="18C", additional_kwargs={"tool_call_id": "call_1"})
-    wire = to_wire_messages([assistant, tool], vision=None)
+    wire = to_wire_messages([assistant, tool])
     assert wire[0] == {
         "role": "assistant",
         "content": None,
@@ -94,21 +94,21 @@ def test_reasoning_is_sent_back_only_when_asked() -> None:
         role=MessageRole.ASSISTANT,
         blocks=[ThinkingBlock(content="need the weather"), TextBlock(text="Checking.")],
     )
-    assert "reasoning_content" not in to_wire_messages([assistant], vision=None)[0]
-    wire = to_wire_messages([assistant], vision=None, reasoning_field="reasoning_content")[0]
+    assert "reasoning_content" not in to_wire_messages([assistant])[0]
+    wire = to_wire_messages([assistant], reasoning_field="reasoning_content")[0]
     assert wire == {"role": "assistant", "content": "Checking.", "reasoning_content": "need the weather"}
 
 
 def test_legacy_tool_calls_in_additional_kwargs_are_sent() -> None:
     calls = [{"id": "c9", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}]
     message = ChatMessage(role=MessageRole.ASSISTANT, content="", additional_kwargs={"tool_calls": calls})
-    wire = to_wire_messages([message], vision=None)
+    wire = to_wire_messages([message])
     assert wire[0]["tool_calls"] == calls
 
 
 def test_tool_message_without_id_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="tool_call_id"):
-        to_wire_messages([ChatMessage(role=MessageRole.TOOL, content="x")], vision=None)
+        to_wire_messages([ChatMessage(role=MessageRole.TOOL, content="x")])
 
 
 def test_images_become_image_url_parts() -> None:
@@ -120,7 +120,7 @@ def test_images_become_image_url_parts() -> None:
             ImageBlock(image=PNG),
         ],
     )
-    wire = to_wire_messages([message], vision=True)
+    wire = to_wire_messages([message])
     content = wire[0]["content"]
     assert content[0] == {"type": "text", "text": "what is this?"}
     assert content[1] == {
@@ -136,21 +136,15 @@ def test_image_from_a_path_is_inlined(tmp_path: Path) -> None:
     image = tmp_path / "dot.png"
     image.write_bytes(PNG)
     message = ChatMessage(role=MessageRole.USER, blocks=[TextBlock(text="x"), ImageBlock(path=image)])
-    url = to_wire_messages([message], vision=True)[0]["content"][1]["image_url"]["url"]
+    url = to_wire_messages([message])[0]["content"][1]["image_url"]["url"]
     assert url.startswith("data:image/png;base64,")
     assert base64.b64decode(url.split(",", 1)[1]) == PNG
-
-
-def test_images_to_a_text_model_are_refused_before_any_request() -> None:
-    message = ChatMessage(role=MessageRole.USER, blocks=[TextBlock(text="x"), ImageBlock(image=PNG)])
-    with pytest.raises(ValueError, match="vision"):
-        to_wire_messages([message], vision=False)
 
 
 def test_unsupported_blocks_are_refused() -> None:
     message = ChatMessage(role=MessageRole.USER, blocks=[AudioBlock(audio=b"RIFF....WAVE")])
     with pytest.raises(ValueError, match="AudioBlock"):
-        to_wire_messages([message], vision=True)
+        to_wire_messages([message])
 
 
 def test_input_messages_are_not_mutated() -> None:
@@ -159,7 +153,7 @@ def test_input_messages_are_not_mutated() -> None:
         blocks=[ToolCallBlock(tool_call_id="c", tool_name="f", tool_kwargs={"x": 1})],
     )
     before = message.model_dump()
-    to_wire_messages([message], vision=None)
+    to_wire_messages([message])
     assert message.model_dump() == before
 
 

@@ -21,6 +21,7 @@ from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.llms import ChatMessage
 from llama_index_instrumentation import get_dispatcher
 
+from hermes_gateway import VisionNotSupportedError
 from llamaindex_hermes import Hermes
 from tests import cassette_support
 
@@ -244,5 +245,5 @@ def test_images_to_a_text_only_model_fail_before_any_request() -> None:
     message = ChatMessage(
         role="user", blocks=[TextBlock(text="What is this?"), ImageBlock(url="https://x.org/a.png")]
     )
-    with pytest.raises(ValueError, match="vision"):
+    with pytest.raises(VisionNotSupportedError, match="does not accept images"):
         llm.chat([message])
