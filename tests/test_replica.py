@@ -586,6 +586,38 @@ def test_hermes_prompt_mode(replica: Replica) -> None:
     )
 
 
+def test_prompt_mode_tool_role_results_are_parsed(replica: Replica) -> None:
+    """Prompt-mode results in a "tool" message are read from the JSON in `<tool_response>`, tags dropped."""
+    system = f"Here are the available tools: <tools> {json.dumps(WEATHER)} </tools>"
+    call = '<tool_call>\n{"name": "get_weather", "arguments": {"location": "Tokyo"}}\n</tool_call>'
+    history = [
+        {"role": "system", "content": system},
+        *user("What's the weather in Tokyo and in Oslo?"),
+        {"role": "assistant", "content": call},
+        {
+            "role": "tool",
+            "content": '<tool_response>\n{"name": "get_weather", "content": "Rainy, 12 C"}\n</tool_response>',
+        },
+        {
+            "role": "tool",
+            "content": "<tool_response>\n"
+            + json.dumps({"name": "get_weather", "content": {"sky": "clear", "temp_c": 3}})
+            + "\n</tool_response>\n<tool_response>\nnot json\n</tool_response>",
+        },
+    ]
+    body = {"model": "nous-hermes-2-mixtral-8x7b-dpo", "messages": history}
+    answer = message_of(post(replica.apipie, body))["content"]
+    assert "<tool_response>" not in answer
+    assert "</tool_response>" not in answer
+    assert '"name"' not in answer
+    assert "The get_weather tool returned Rainy, 12 C." in answer
+    assert 'The get_weather tool returned {"sky": "clear", "temp_c": 3}.' in answer
+    assert answer.endswith("So the answer is not json.")
+    plain = [*history[:3], {"role": "tool", "tool_call_id": "x", "name": "get_weather", "content": "Sunny"}]
+    answer = message_of(post(replica.apipie, {**body, "messages": plain}))["content"]
+    assert "The get_weather tool returned Sunny." in answer
+
+
 def test_quirk_models_on_apipie(replica: Replica) -> None:
     body = {"model": "hermes-4-70b", "messages": user("What is the weather in Oslo?"), "tools": [WEATHER]}
     resp = post(replica.apipie, body)

@@ -296,11 +296,14 @@ def _tool_results(ctx: _Context) -> list[tuple[str, str]]:
     results: list[tuple[str, str]] = []
     for msg in reversed(ctx.messages):
         text = text_of(msg.get("content"))
-        if msg.get("role") == "tool":
+        role = msg.get("role")
+        # Hermes prompt mode sends results as `<tool_response>` blocks, in a "tool" message (the chat
+        # template's role) or a "user" one; a real model reads the JSON inside, never the tags.
+        blocks = _TOOL_RESPONSE.findall(text) if role in ("user", "tool") else []
+        if role == "tool" and not blocks:
             name = msg.get("name") or names.get(str(msg.get("tool_call_id")), "tool")
             results.append((str(name), text))
             continue
-        blocks = _TOOL_RESPONSE.findall(text) if msg.get("role") in ("user", "tool") else []
         if not blocks:
             break
         for block in reversed(blocks):
