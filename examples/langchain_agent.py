@@ -1,10 +1,9 @@
-"""A LangChain tool-calling agent on a Hermes model: `bind_tools` and a short tool loop.
+"""A LangChain agent on a Hermes model: `langchain.agents.create_agent` with two `@tool` functions.
 
     python examples/langchain_agent.py
 
-The loop is the one `create_agent` (from the `langchain` package, which brings LangGraph) runs for you:
-ask the model, run the tools it calls, send the results back, stop when it answers in text. It is written
-out here so the example needs only langchain-core. On AI/ML API (this example) Hermes 3 takes `tools`
+`create_agent` runs the loop (ask the model, run the tools it calls, send the results back, stop when it
+answers in text); ChatHermes is just its model. On AI/ML API (this example) Hermes 3 takes `tools`
 natively; on APIpie the same code sends them in the Hermes `<tool_call>` prompt format instead
 (tool_mode="auto" picks from the catalog), because APIpie hands `tools` requests to a separate model.
 """
@@ -12,8 +11,9 @@ natively; on APIpie the same code sends them in the Hermes `<tool_call>` prompt 
 from __future__ import annotations
 
 from _replay import replaying
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.tools import BaseTool, tool
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.tools import tool
 
 from langchain_hermes import ChatHermes
 
@@ -33,30 +33,20 @@ def multiply(a: float, b: float) -> float:
     return a * b
 
 
-def run_agent(question: str, tools: list[BaseTool], max_steps: int = 5) -> str:
-    llm = ChatHermes(model="hermes-3-llama-3.1-70b", gateway="aimlapi", temperature=0)
-    model = llm.bind_tools(tools)
-    by_name = {t.name: t for t in tools}
-    messages: list[BaseMessage] = [
-        SystemMessage("You are a helpful assistant. Use the tools when they help."),
-        HumanMessage(question),
-    ]
-    for _ in range(max_steps):
-        reply = model.invoke(messages)
-        assert isinstance(reply, AIMessage)
-        messages.append(reply)
-        if not reply.tool_calls:
-            return str(reply.content)
-        for call in reply.tool_calls:
-            result = by_name[call["name"]].invoke(call["args"])
-            print(f"tool call: {call['name']}({call['args']}) -> {result}")
-            messages.append(ToolMessage(str(result), tool_call_id=call["id"], name=call["name"]))
-    raise RuntimeError(f"no final answer after {max_steps} steps")
-
-
 def main() -> None:
-    answer = run_agent("What is the weather in Paris?", [get_weather, multiply])
-    print("answer:", answer)
+    agent = create_agent(
+        model=ChatHermes(model="hermes-3-llama-3.1-70b", gateway="aimlapi", temperature=0),
+        tools=[get_weather, multiply],
+        system_prompt="You are a helpful assistant. Use the tools when they help.",
+    )
+    result = agent.invoke({"messages": [{"role": "user", "content": "What is the weather in Paris?"}]})
+    messages = result["messages"]
+    outputs = {m.tool_call_id: m.content for m in messages if isinstance(m, ToolMessage)}
+    for message in messages:
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                print(f"tool call: {call['name']}({call['args']}) -> {outputs.get(call['id'] or '')}")
+    print("answer:", messages[-1].text)
 
 
 if __name__ == "__main__":

@@ -150,9 +150,18 @@ def test_quickstart_prints_answer_tokens_and_cost(runs: dict[str, Run]) -> None:
 
 
 def test_langchain_agent_called_its_tool(runs: dict[str, Run]) -> None:
+    """create_agent ran the loop: a get_weather call with a city, its result, then a text answer using it."""
     out = ok(runs["langchain_agent"])
-    assert "tool call: get_weather({'city': 'Paris'}) -> 18 C and sunny in Paris" in out
-    assert re.search(r"answer: .*18 C and sunny in Paris", out)
+    calls = re.findall(r"tool call: (\w+)\((\{.*\})\) -> (.*)", out)
+    weather = [(args, result) for name, args, result in calls if name == "get_weather"]
+    assert weather, out
+    args, result = weather[0]
+    assert re.fullmatch(r"\{'city': '[^']*paris[^']*'\}", args, re.IGNORECASE), args
+    assert result == "18 C and sunny in Paris"  # the tool ran on the model's arguments
+    answer = re.search(r"answer: (.*)", out, re.DOTALL).group(1).strip()  # type: ignore[union-attr]
+    assert answer
+    assert "<tool_call>" not in answer
+    assert "18" in answer  # the tool's result reached the model
 
 
 def test_streaming_usage_counts_every_request(runs: dict[str, Run]) -> None:
