@@ -7,9 +7,11 @@ listen backlog of 1024 carry the ~500 concurrent streams of the load test.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import deque
 from http.server import ThreadingHTTPServer
+from typing import Any
 
 from ._faults import Fault
 from ._handler import CHAT_PATH, RecordedRequest, _Handler
@@ -25,6 +27,12 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, replica: ReplicaServer, host: str, port: int) -> None:
         self.replica = replica
         super().__init__((host, port), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that resets or drops a keep-alive connection is normal traffic, not a server error."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class ReplicaServer:
