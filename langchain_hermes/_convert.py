@@ -33,6 +33,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -343,31 +344,39 @@ def result_to_generation(result: ChatResult, *, model_name: str, gateway: str) -
 
 _CHUNK_PROTOTYPE = AIMessageChunk(content="")
 _CHUNK_DEFAULTS: dict[str, Any] = dict(_CHUNK_PROTOTYPE.__dict__)
-_FRESH_CONTAINERS = tuple(k for k, v in _CHUNK_DEFAULTS.items() if isinstance(v, (list, dict)))
 _GEN_PROTOTYPE = ChatGenerationChunk(message=_CHUNK_PROTOTYPE)
 _GEN_DEFAULTS: dict[str, Any] = dict(_GEN_PROTOTYPE.__dict__)
-_CHUNK_EXTRA_DICT = _CHUNK_PROTOTYPE.__pydantic_extra__ is not None
-"""Messages allow extra fields: pydantic keeps an (empty) dict for them; each instance gets its own."""
+_FRESH_CONTAINERS = frozenset(
+    {"additional_kwargs", "response_metadata", "tool_calls", "invalid_tool_calls", "tool_call_chunks"}
+)
+"""The message's mutable defaults: `_plain_chunk` gives every chunk new ones."""
 _FAST_PATH = (
     set(_CHUNK_DEFAULTS) == set(AIMessageChunk.model_fields)
     and set(_GEN_DEFAULTS) == set(ChatGenerationChunk.model_fields)
-    and _CHUNK_PROTOTYPE.__pydantic_extra__ in (None, {})
+    and {k for k, v in _CHUNK_DEFAULTS.items() if isinstance(v, (list, dict))} == _FRESH_CONTAINERS
+    and _CHUNK_PROTOTYPE.__pydantic_extra__ == {}
     and _CHUNK_PROTOTYPE.__pydantic_private__ is None
     and _GEN_PROTOTYPE.__pydantic_extra__ is None
     and _GEN_PROTOTYPE.__pydantic_private__ is None
 )
-"""The hand-built path is used only while the installed langchain-core has exactly the fields we copy."""
+"""The hand-built path is used only while the installed langchain-core has exactly the fields we fill."""
 
 _new_chunk = AIMessageChunk.__new__
 _new_gen = ChatGenerationChunk.__new__
-_set = object.__setattr__
-_CONTENT_ONLY = frozenset({"content", "response_metadata"})
-_CONTENT_KWARGS = frozenset({"content", "additional_kwargs", "response_metadata"})
-_MESSAGE_ONLY = frozenset({"message"})
+# pydantic's four instance slots, set through their descriptors (what `model_construct` does, minus the
+# attribute lookups of `object.__setattr__`).
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _plain_chunk(content: str, reasoning: str) -> ChatGenerationChunk:
-    """A text / reasoning chunk without validation (see the module docstring for why that is safe)."""
+    """A text / reasoning chunk without validation (see the module docstring for why that is safe).
+
+    The hot path of every stream: ~1.1 µs against ~5 µs for the validating constructors (and 9 GC-tracked
+    objects per chunk against their 10, which matters because `BaseChatModel.stream` keeps every chunk until
+    the stream ends)."""
     if not _FAST_PATH:
         kwargs = {REASONING_KEY: reasoning} if reasoning else {}
         return ChatGenerationChunk(
@@ -377,26 +386,42 @@ def _plain_chunk(content: str, reasoning: str) -> ChatGenerationChunk:
                 response_metadata={"model_provider": MODEL_PROVIDER},
             )
         )
-    values = _CHUNK_DEFAULTS.copy()
-    for key in _FRESH_CONTAINERS:
-        values[key] = type(values[key])()
-    values["content"] = content
-    values["response_metadata"] = {"model_provider": MODEL_PROVIDER}
-    if reasoning:
-        values["additional_kwargs"] = {REASONING_KEY: reasoning}
     message = _new_chunk(AIMessageChunk)
-    _set(message, "__dict__", values)
-    _set(message, "__pydantic_fields_set__", set(_CONTENT_KWARGS if reasoning else _CONTENT_ONLY))
-    _set(message, "__pydantic_extra__", {} if _CHUNK_EXTRA_DICT else None)
-    _set(message, "__pydantic_private__", None)
-    gen_values = _GEN_DEFAULTS.copy()
-    gen_values["message"] = message
-    gen_values["text"] = content
+    if reasoning:
+        _set_dict(
+            message,
+            {
+                **_CHUNK_DEFAULTS,
+                "content": content,
+                "additional_kwargs": {REASONING_KEY: reasoning},
+                "response_metadata": {"model_provider": MODEL_PROVIDER},
+                "tool_calls": [],
+                "invalid_tool_calls": [],
+                "tool_call_chunks": [],
+            },
+        )
+        _set_fields_set(message, {"content", "additional_kwargs", "response_metadata"})
+    else:
+        _set_dict(
+            message,
+            {
+                **_CHUNK_DEFAULTS,
+                "content": content,
+                "additional_kwargs": {},
+                "response_metadata": {"model_provider": MODEL_PROVIDER},
+                "tool_calls": [],
+                "invalid_tool_calls": [],
+                "tool_call_chunks": [],
+            },
+        )
+        _set_fields_set(message, {"content", "response_metadata"})
+    _set_extra(message, {})
+    _set_private(message, None)
     generation = _new_gen(ChatGenerationChunk)
-    _set(generation, "__dict__", gen_values)
-    _set(generation, "__pydantic_fields_set__", set(_MESSAGE_ONLY))
-    _set(generation, "__pydantic_extra__", None)
-    _set(generation, "__pydantic_private__", None)
+    _set_dict(generation, {**_GEN_DEFAULTS, "text": content, "message": message})
+    _set_fields_set(generation, {"message"})
+    _set_extra(generation, None)
+    _set_private(generation, None)
     return generation
 
 
