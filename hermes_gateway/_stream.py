@@ -88,7 +88,7 @@ class ReplyPipeline:
         if self.done:
             return out
         for event in self._sse.feed(data):
-            self._event(event, out, at_eof=False)
+            self._event(event, out, False)
             if self.done:
                 break
         return out
@@ -109,19 +109,20 @@ class ReplyPipeline:
         self._complete = True
         return out
 
-    def _event(self, event: ServerSentEvent, out: list[ChatDelta], *, at_eof: bool) -> None:
+    def _event(self, event: ServerSentEvent, out: list[ChatDelta], at_eof: bool) -> None:
         data = event.data
         if data == "[DONE]":
             self.done = True
             return
         try:  # the C scanner directly: json.loads adds two regex passes per chunk on the hot path
             payload, end = _scan_json(data, 0)
-            if end != len(data):
-                raise ValueError("trailing data")
         except (StopIteration, ValueError):
             payloads = self._slow_payloads(data, at_eof)
         else:
-            payloads = [payload]
+            if end == len(data) and payload.__class__ is dict and event.event is None:
+                self._chunk(payload, out)  # the hot path: one compact JSON object, a plain `data:` event
+                return
+            payloads = [payload] if end == len(data) else self._slow_payloads(data, at_eof)
         for payload in payloads:
             if event.event == "error" and isinstance(payload, dict) and "error" not in payload:
                 payload = {"error": payload}
@@ -199,7 +200,7 @@ class ReplyPipeline:
         out: list[ChatDelta] = []
         if not self.done:
             for event in self._sse.finish():
-                self._event(event, out, at_eof=True)
+                self._event(event, out, True)
         conv = self._conv
         if not (self.done or self._complete) and conv.finish_reason is None:
             raise StreamInterruptedError(
