@@ -5,8 +5,10 @@ streaming the same 1000-chunk SSE reply to every contender; repetitions interlea
 openai, floor, raw, ...) so machine noise hits all alike; medians reported.
 
 Stream (`model.stream(...)` consumed to the end):
-- floor:   a `BaseChatModel` whose `_stream` yields 1000 ready `ChatGenerationChunk`s — LangChain's own
-           per-chunk cost (callbacks, metadata merge, the final aggregation), no I/O at all
+- floor:   a `BaseChatModel` whose `_stream` yields 1000 ready `ChatGenerationChunk`s, built before the clock
+           starts — LangChain's own per-chunk cost (callbacks, metadata merge, the final aggregation), no I/O
+- built:   the same, but `_stream` builds each chunk with LangChain's constructors as it yields it — what any
+           chat model pays, including the collector work for the chunks LangChain keeps until the end
 - raw:     httpx streaming + `json.loads` of every `data:` line — the least any client must do
 - hermes:  `ChatHermes.stream` (gateway="openai" → this server)
 - tools:   the same with a tool bound, so every chunk also goes through the Hermes `<tool_call>` text parser
@@ -16,15 +18,27 @@ Invoke (one non-streamed reply with the same 1000-token content):
 - raw:     httpx POST + `json.loads`
 - hermes:  `ChatHermes.invoke`
 
+The cyclic garbage collector: `BaseChatModel.stream` keeps every chunk until the stream ends (to merge them
+for `on_llm_end`), about ten GC-tracked objects each, so a long stream pushes tens of thousands of objects
+into the oldest generation and CPython then runs full collections, whose cost is the size of the whole heap
+(LangChain + pydantic: ~200k objects, ~150-250 ms each here). To keep one contender's collector debt off
+the next one's clock, every repetition starts after a `gc.collect()` (outside the clock); the time the
+collector ran inside each repetition is recorded (`gc.callbacks`) and reported next to the medians.
+`--sizes 1000 10000` reports time per chunk at each size, with and without the collector, and our own part
+(hermes - floor - raw) per chunk; `--freeze` calls `gc.freeze()` after warm-up (an application's choice,
+shown for comparison).
+
 Targets (issue 3): hermes stream <= 1.3 x (floor + raw); openai / hermes >= 4; hermes invoke <= 1.2 x
 (floor + raw). Issue 5: tools / hermes <= 1.10.
 
     python benchmarks/bench_langchain.py [--chunks 1000] [--reps 21] [--profile]
+    python benchmarks/bench_langchain.py --sizes 1000 10000 [--reps 9] [--freeze]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing
 import socket
@@ -133,10 +147,12 @@ def start_server(chunks: int) -> tuple[multiprocessing.Process, str]:
 
 
 class FloorChatModel(BaseChatModel):
-    """LangChain's own per-call cost: chunks and results are built before the clock starts."""
+    """LangChain's own per-call cost: chunks and results are built before the clock starts (or, with
+    `build_tokens`, built by `_stream` as it yields them)."""
 
     ready_chunks: list[ChatGenerationChunk] = []
     ready_result: ChatResult | None = None
+    build_tokens: list[str] | None = None
 
     @property
     def _llm_type(self) -> str:
@@ -159,7 +175,12 @@ class FloorChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        yield from self.ready_chunks
+        if self.build_tokens is None:
+            yield from self.ready_chunks
+            return
+        for token in self.build_tokens:
+            yield ChatGenerationChunk(message=AIMessageChunk(content=token))
+        yield floor_chunks(0)[-1]
 
 
 def floor_chunks(chunks: int) -> list[ChatGenerationChunk]:
@@ -187,6 +208,21 @@ def floor_result(chunks: int) -> ChatResult:
 Runner = Callable[[], object]
 
 
+class Prepared:
+    """A runner with a setup step that `_measure` runs before the clock starts (fresh floor chunks)."""
+
+    def __init__(self, prepare: Callable[[], None], run: Runner) -> None:
+        self.prepare = prepare
+        self.run = run
+        prepare()
+
+    def __call__(self) -> object:
+        """Run once, preparing the next run afterwards (for callers that time the call alone)."""
+        result = self.run()
+        self.prepare()
+        return result
+
+
 def _lookup_tool(query: str) -> str:
     """Look something up."""
     return query
@@ -198,9 +234,16 @@ def contenders(base_url: str, chunks: int) -> tuple[dict[str, Runner], dict[str,
 
     floor = FloorChatModel()
 
-    def floor_stream() -> int:
+    def floor_prepare() -> None:
         floor.ready_chunks = floor_chunks(chunks)  # fresh objects each time (stream() sets ids on them)
+
+    def floor_run() -> int:
         return sum(1 for _ in floor.stream("Count."))
+
+    built = FloorChatModel(build_tokens=_tokens(chunks))
+
+    def built_stream() -> int:
+        return sum(1 for _ in built.stream("Count."))
 
     def raw_stream() -> int:
         n = 0
@@ -233,8 +276,10 @@ def contenders(base_url: str, chunks: int) -> tuple[dict[str, Runner], dict[str,
     def openai_stream() -> int:
         return sum(1 for _ in openai.stream("Count."))
 
-    def floor_invoke() -> object:
+    def floor_result_prepare() -> None:
         floor.ready_result = floor_result(chunks)
+
+    def floor_invoke() -> object:
         return floor.invoke("Count.")
 
     def raw_invoke() -> object:
@@ -249,32 +294,112 @@ def contenders(base_url: str, chunks: int) -> tuple[dict[str, Runner], dict[str,
         hermes.close()
 
     streams: dict[str, Runner] = {
-        "floor": floor_stream,
+        "floor": Prepared(floor_prepare, floor_run),
+        "built": built_stream,
         "raw": raw_stream,
         "hermes": hermes_stream,
         "tools": hermes_tools_stream,
         "openai": openai_stream,
     }
-    invokes: dict[str, Runner] = {"floor": floor_invoke, "raw": raw_invoke, "hermes": hermes_invoke}
+    invokes: dict[str, Runner] = {
+        "floor": Prepared(floor_result_prepare, floor_invoke),
+        "raw": raw_invoke,
+        "hermes": hermes_invoke,
+    }
     return streams, invokes, close
 
 
-def _measure(runs: dict[str, Runner], reps: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(reps):
-        for name, fn in runs.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append((time.perf_counter() - start) * 1000)
+class _CollectorClock:
+    """Adds up the time the cyclic garbage collector runs (all generations), via `gc.callbacks`."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.full = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.total += time.perf_counter() - self._started
+        self.full += info["generation"] == 2
+
+
+Timings = dict[str, dict[str, list[float]]]
+"""contender -> {"ms": [...], "gc_ms": [...], "full": [...]}, one entry per repetition."""
+
+
+def _measure(runs: dict[str, Runner], reps: int) -> Timings:
+    """Interleaved repetitions; each starts after `gc.collect()` (outside the clock), so every contender
+    begins with the same collector state and pays only for the collections its own objects cause."""
+    times: Timings = {name: {"ms": [], "gc_ms": [], "full": []} for name in runs}
+    clock = _CollectorClock()
+    gc.callbacks.append(clock)
+    try:
+        for _ in range(reps):
+            for name, fn in runs.items():
+                run = fn
+                if isinstance(fn, Prepared):
+                    fn.prepare()
+                    run = fn.run
+                gc.collect()
+                clock.total, clock.full = 0.0, 0
+                start = time.perf_counter()
+                run()
+                elapsed = time.perf_counter() - start
+                times[name]["ms"].append(elapsed * 1000)
+                times[name]["gc_ms"].append(clock.total * 1000)
+                times[name]["full"].append(clock.full)
+    finally:
+        gc.callbacks.remove(clock)
     return times
 
 
-def _report(title: str, times: dict[str, list[float]]) -> dict[str, float]:
-    print(title)
-    med = {name: statistics.median(values) for name, values in times.items()}
-    for name, values in times.items():
-        print(f"  {name:<7} {med[name]:8.2f} {min(values):8.2f} {max(values):8.2f}")
+def _report(title: str, times: Timings) -> dict[str, float]:
+    print(f"{title}   (ms: median / min / max; collector: median ms, full collections per run)")
+    med = {name: statistics.median(t["ms"]) for name, t in times.items()}
+    for name, t in times.items():
+        print(
+            f"  {name:<7} {med[name]:8.2f} {min(t['ms']):8.2f} {max(t['ms']):8.2f}"
+            f"   gc {statistics.median(t['gc_ms']):7.2f} ms, {statistics.mean(t['full']):.1f} full"
+        )
     return med
+
+
+def _linearity(base_urls: dict[int, str], reps: int, freeze: bool = False) -> None:
+    """Time per chunk at each size, with and without the collector's time, and our own part."""
+    rows: dict[int, dict[str, tuple[float, float]]] = {}
+    for n, url in base_urls.items():
+        streams, _, close = contenders(url, n)
+        runs = {k: streams[k] for k in ("raw", "floor", "built", "hermes")}
+        for fn in runs.values():
+            fn()
+        if freeze:
+            gc.collect()
+            gc.freeze()
+        times = _measure(runs, reps)
+        close()
+        rows[n] = {
+            name: (
+                statistics.median(t["ms"]) * 1000 / n,
+                statistics.median(a - g for a, g in zip(t["ms"], t["gc_ms"], strict=True)) * 1000 / n,
+            )
+            for name, t in times.items()
+        }
+        full = {name: statistics.mean(t["full"]) for name, t in times.items()}
+        print(f"{n} chunks: us per chunk (with collector / without)   full collections per run")
+        for name, (with_gc, without) in rows[n].items():
+            print(f"  {name:<7} {with_gc:7.2f} / {without:7.2f}   {full[name]:.1f}")
+        rows[n]["ours"] = (
+            rows[n]["hermes"][0] - rows[n]["floor"][0] - rows[n]["raw"][0],
+            rows[n]["hermes"][1] - rows[n]["floor"][1] - rows[n]["raw"][1],
+        )
+        print(f"  ours = hermes - floor - raw: {rows[n]['ours'][0]:.2f} / {rows[n]['ours'][1]:.2f}")
+    small, large = min(rows), max(rows)
+    print(f"time per chunk at {large} / at {small} (1.00 = linear): with collector / without")
+    for name in ("raw", "built", "hermes", "ours"):
+        growth = [rows[large][name][i] / rows[small][name][i] for i in (0, 1)]
+        print(f"  {name:<7} {growth[0]:5.2f} / {growth[1]:5.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,14 +408,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--chunks", type=int, default=1000)
     parser.add_argument("--reps", type=int, default=21)
+    parser.add_argument("--sizes", type=int, nargs="+", help="linearity: time per chunk at these sizes")
+    parser.add_argument("--freeze", action="store_true", help="gc.freeze() after warm-up (for comparison)")
     parser.add_argument("--profile", action="store_true", help="cProfile ChatHermes.stream instead")
     args = parser.parse_args(argv)
+
+    if args.sizes:
+        servers = {n: start_server(n) for n in args.sizes}
+        try:
+            _linearity({n: url for n, (_, url) in servers.items()}, args.reps, args.freeze)
+        finally:
+            for process, _ in servers.values():
+                process.terminate()
+        return 0
 
     server, base_url = start_server(args.chunks)
     try:
         streams, invokes, close = contenders(base_url, args.chunks)
         for fn in [*streams.values(), *invokes.values()]:  # warm up: connections, imports, caches
             fn()
+        if args.freeze:
+            gc.collect()
+            gc.freeze()
         if args.profile:
             import cProfile
             import pstats
@@ -306,13 +445,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.terminate()
 
-    head = f"{args.chunks} chunks, {args.reps} interleaved repetitions (ms: median / min / max)"
-    s = _report(f"{head}\nstream", stream_times)
+    s = _report(f"{args.chunks} chunks, {args.reps} interleaved repetitions\nstream", stream_times)
     i = _report("invoke", invoke_times)
     stream_ratio = s["hermes"] / (s["floor"] + s["raw"])
+    built_ratio = s["hermes"] / (s["built"] + s["raw"])
     openai_ratio = s["openai"] / s["hermes"]
     invoke_ratio = i["hermes"] / (i["floor"] + i["raw"])
     print(f"ChatHermes.stream / (floor + raw) = {stream_ratio:.2f}x  (target <= 1.3)")
+    print(f"ChatHermes.stream / (built + raw) = {built_ratio:.2f}x")
     print(f"ChatOpenAI.stream / ChatHermes    = {openai_ratio:.2f}x  (target >= 4)")
     print(f"ChatHermes.invoke / (floor + raw) = {invoke_ratio:.2f}x  (target <= 1.2)")
     tools_ratio = s["tools"] / s["hermes"]

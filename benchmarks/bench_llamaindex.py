@@ -13,6 +13,13 @@ interleaved (raw, Hermes, OpenAILike, raw, Hermes, ...) so that machine noise hi
 The server runs in its own process and writes each SSE event as its own HTTP chunk, as a streaming server
 does (`--burst` sends the whole reply in one write instead: the client-bound worst case for ratios).
 
+Every repetition starts after a `gc.collect()` (outside the clock), so no contender pays for collections
+another one's objects made due; the collector's time inside each run is recorded (`gc.callbacks`) and
+shown. `--chunks 10000` checks linearity: LlamaIndex keeps no chunk (only the last response), so nothing
+piles up for the collector, but every `ChatResponse` carries the whole text so far (`message.content`),
+a new string per chunk: that copy is quadratic in the reply length by LlamaIndex's contract (OpenAILike
+makes it too) and small next to the rest until replies reach tens of thousands of chunks.
+
 Targets (issue 4): hermes <= 3x raw, and openailike / hermes >= 4.
 
     python benchmarks/bench_llamaindex.py [--chunks 1000] [--reps 15] [--burst] [--profile]
@@ -21,6 +28,7 @@ Targets (issue 4): hermes <= 3x raw, and openailike / hermes >= 4.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing
 import socket
@@ -197,6 +205,20 @@ class _FloorLLM(CustomLLM):
         raise NotImplementedError
 
 
+class _CollectorClock:
+    """Adds up the time the cyclic garbage collector runs, via `gc.callbacks`."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.total += time.perf_counter() - self._started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -220,17 +242,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     times: dict[str, list[float]] = {name: [] for name in runs}
+    gc_times: dict[str, list[float]] = {name: [] for name in runs}
+    clock = _CollectorClock()
+    gc.callbacks.append(clock)
     for _ in range(args.reps):
         for name, fn in runs.items():
+            gc.collect()
+            clock.total = 0.0
             start = time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - start) * 1000)
+            gc_times[name].append(clock.total * 1000)
+    gc.callbacks.remove(clock)
     server.terminate()
 
     med = {name: statistics.median(values) for name, values in times.items()}
-    print(f"{args.chunks} chunks, {args.reps} interleaved repetitions (ms: median / min / max)")
+    print(f"{args.chunks} chunks, {args.reps} interleaved repetitions (ms: median / min / max; collector ms)")
     for name, values in times.items():
-        print(f"  {name:<11} {med[name]:8.2f} {min(values):8.2f} {max(values):8.2f}")
+        print(
+            f"  {name:<11} {med[name]:8.2f} {min(values):8.2f} {max(values):8.2f}"
+            f"   gc {statistics.median(gc_times[name]):6.2f}"
+        )
+    per_chunk = {name: med[name] * 1000 / args.chunks for name in ("hermes", "raw")}
+    print(f"  per chunk: hermes {per_chunk['hermes']:.2f} us, raw {per_chunk['raw']:.2f} us")
     hermes_vs_raw = med["hermes"] / med["raw"]
     openai_vs_hermes = med["openailike"] / med["hermes"]
     mode = "burst (one write)" if args.burst else "one write per event"
