@@ -18,7 +18,9 @@ pools.
 
 Security: the key is a `SecretStr`, resolved from the environment at each request when not given (frameworks
 build models before keys exist), sent only as a header, never logged or put in an exception. httpx drops the
-Authorization header on a redirect to another origin. Plain http is refused for non-loopback hosts.
+Authorization header on a redirect to another origin; `_redact.credential_guard` drops every other credential
+header too (x-api-key, api-key), and a key a gateway echoes in an error body is redacted from the error.
+Plain http is refused for non-loopback hosts.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from ._constants import (
 from ._error_bodies import error_from_response, text_excerpt
 from ._exceptions import GatewayError, InvalidResponseError, MissingAPIKeyError, map_httpx_errors
 from ._gateways import Dialect, get_dialect
+from ._redact import async_credential_guard, credential_guard, redact_error
 from ._request import PreparedRequest, cost_fallback, error_hint, prepare_request
 from ._retry import RetryPolicy
 from ._stream import AsyncChatStream, ChatStream, ReplyPipeline
@@ -93,7 +96,9 @@ def is_loopback_host(host: str) -> bool:
     return ip.is_loopback
 
 
-def _check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
+def check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
+    """The base URL without its trailing slash; ValueError for a non-http(s) URL, or plain http to a host that
+    is not loopback without the explicit opt-in (adapters call it at construction, before any client)."""
     url = httpx.URL(base_url)
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
@@ -149,7 +154,7 @@ class GatewayClient:
                 f"gateway={gateway!r} needs base_url= (or {self.dialect.base_url_env}), "
                 "e.g. 'http://localhost:11434/v1' for Ollama or 'http://localhost:8000/v1' for vLLM"
             )
-        self.base_url: str = _check_base_url(resolved, allow_insecure_http=allow_insecure_http)
+        self.base_url: str = check_base_url(resolved, allow_insecure_http=allow_insecure_http)
         self.allow_insecure_http = allow_insecure_http
         if isinstance(api_key, str):
             api_key = SecretStr(api_key) if api_key else None
@@ -189,9 +194,13 @@ class GatewayClient:
         key = "'**********'" if self._api_key is not None else "None"
         return f"GatewayClient(gateway={self.gateway!r}, base_url={self.base_url!r}, api_key={key})"
 
+    def _secret(self) -> str | None:
+        """The key in force: the one given, else the gateway's env var, read at each request."""
+        return self._api_key.get_secret_value() if self._api_key is not None else self.dialect.env_api_key()
+
     def _headers(self, *, stream: bool) -> dict[str, str]:
         """Request headers; raises MissingAPIKeyError (naming the env var) when a required key is missing."""
-        key = self._api_key.get_secret_value() if self._api_key is not None else self.dialect.env_api_key()
+        key = self._secret()
         headers = {
             "Accept": "text/event-stream" if stream else "application/json",
             "User-Agent": USER_AGENT,
@@ -225,13 +234,14 @@ class GatewayClient:
     def _status_error(
         self, response: httpx.Response, content: bytes, prepared: PreparedRequest
     ) -> GatewayError:
-        return error_from_response(
+        error = error_from_response(
             response.status_code,
             response.headers,
             content,
             gateway=self.gateway,
             hint=error_hint(prepared, self.gateway),
         )
+        return redact_error(error, self._secret())  # some gateways echo a rejected key in their message
 
     def _completion_json(self, content: bytes) -> Any:
         try:
@@ -283,6 +293,7 @@ class GatewayClient:
                         timeout=httpx.Timeout(self.timeout),
                         limits=self._new_limits(),
                         follow_redirects=True,
+                        event_hooks={"request": [credential_guard(self.base_url)]},
                         transport=self._transport,
                     )
         return client
@@ -377,6 +388,7 @@ class GatewayClient:
                 timeout=httpx.Timeout(self.timeout),
                 limits=self._new_limits(),
                 follow_redirects=True,
+                event_hooks={"request": [async_credential_guard(self.base_url)]},
                 transport=self._async_transport,
             )
             guard = _close_with_loop(client)

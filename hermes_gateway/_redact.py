@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     import httpx
 
@@ -66,3 +66,13 @@ def credential_guard(base_url: str) -> Callable[[httpx.Request], None]:
                 request.headers.pop(name, None)
 
     return guard
+
+
+def async_credential_guard(base_url: str) -> Callable[[httpx.Request], Awaitable[None]]:
+    """`credential_guard` for `httpx.AsyncClient`, whose event hooks must be coroutines."""
+    guard = credential_guard(base_url)
+
+    async def aguard(request: httpx.Request) -> None:
+        guard(request)
+
+    return aguard

@@ -25,6 +25,7 @@ from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, fi
 from typing_extensions import Self
 
 from hermes_gateway import FailoverClient, GatewayClient, _catalog, create_client
+from hermes_gateway._client import check_base_url
 from hermes_gateway._gateways import DIALECTS, get_dialect, json_mode_via_prompt
 from hermes_gateway._json_mode import json_schema_system_prompt, with_system_prompt
 from hermes_gateway._request import merge_call_options
@@ -227,6 +228,10 @@ class ChatHermes(BaseChatModel):
             raise ValueError(
                 "gateway='openai' needs base_url= (or OPENAI_BASE_URL), e.g. http://localhost:8000/v1"
             )
+        urls = self.base_url.values() if isinstance(self.base_url, dict) else [self.base_url]
+        for url in urls:  # refuse plain http to a remote host now, not at the first request
+            if url is not None:
+                check_base_url(url, allow_insecure_http=self.allow_insecure_http)
         if gateways != ("apipie",) and (self.routing is not None or self.force_provider is not None):
             raise ValueError(
                 "routing= and force_provider= are APIpie options; use them with gateway='apipie' alone "

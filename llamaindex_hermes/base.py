@@ -37,6 +37,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.bridge.pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -57,6 +58,7 @@ from hermes_gateway import (
     lookup,
     warn_if_deprecated,
 )
+from hermes_gateway._client import check_base_url
 from hermes_gateway._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from hermes_gateway._gateways import json_mode_via_prompt
 from hermes_gateway._json_mode import schema_from_response_format, with_system_prompt
@@ -154,6 +156,13 @@ class Hermes(FunctionCallingLLM):
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra HTTP headers (may carry credentials)."
     )
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Allow plain http:// to a host that is not loopback (the key would travel unencrypted).",
+    )
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+    """`extra="forbid"`: a misspelt option (`max_retry=`) is an error, not silently ignored."""
 
     _client: GatewayClient | FailoverClient | None = PrivateAttr(default=None)
 
@@ -171,6 +180,7 @@ class Hermes(FunctionCallingLLM):
         tool_mode: Literal["auto", "native", "hermes"] = "auto",
         additional_kwargs: dict[str, Any] | None = None,
         callback_manager: CallbackManager | None = None,
+        allow_insecure_http: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -186,6 +196,7 @@ class Hermes(FunctionCallingLLM):
             tool_mode=tool_mode,
             additional_kwargs=dict(additional_kwargs or {}),
             callback_manager=callback_manager,
+            allow_insecure_http=allow_insecure_http,
             **kwargs,
         )
         if self.model_info is None:
@@ -229,6 +240,10 @@ class Hermes(FunctionCallingLLM):
                     f"With several gateways pass {what}= as a mapping per gateway, e.g. "
                     f"{what}={{'apipie': ..., 'aimlapi': ...}} (or leave it None to use the environment)."
                 )
+        urls = self.base_url.values() if isinstance(self.base_url, dict) else [self.base_url]
+        for url in urls:  # refuse plain http to a remote host now, not at the first request
+            if url is not None:
+                check_base_url(url, allow_insecure_http=self.allow_insecure_http)
         return self
 
     @property
@@ -288,6 +303,7 @@ class Hermes(FunctionCallingLLM):
                 timeout=self.timeout,
                 max_retries=self.max_retries,
                 default_headers=self.default_headers,
+                allow_insecure_http=self.allow_insecure_http,
             )
         return self._client
 

@@ -263,15 +263,6 @@ def test_the_key_never_leaks(replica: Replica, caplog: pytest.LogCaptureFixture,
     llm.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core defect: GatewayClient puts an error body into GatewayError.message/body verbatim; a gateway "
-        'that echoes the key it was sent ("Incorrect API key provided: sk-...") puts the key in the '
-        "exception, whence LangChain's on_llm_error and tracers carry it. The client knows the key: "
-        "_status_error should replace it (e.g. with '***') in message, body and headers."
-    ),
-)
 @pytest.mark.parametrize("adapter", ["langchain", "llamaindex"])
 def test_a_key_echoed_by_the_gateway_is_redacted_from_the_error(replica: Replica, adapter: str) -> None:
     replica.apipie.enqueue(
@@ -354,7 +345,7 @@ REMOTE_HTTP = "http://10.1.2.3:8000/v1"
 
 def test_plain_http_to_a_remote_host_needs_the_opt_in_langchain() -> None:
     with pytest.raises(ValueError, match="allow_insecure_http") as info:
-        ChatHermes(model=MODEL, api_key=LC_KEY, base_url=REMOTE_HTTP).invoke("Hi")
+        ChatHermes(model=MODEL, api_key=LC_KEY, base_url=REMOTE_HTTP)  # at construction, before any call
     assert FRAGMENT not in str(info.value)
     opted_in = ChatHermes(model=MODEL, api_key=LC_KEY, base_url=REMOTE_HTTP, allow_insecure_http=True)
     assert gateway_client(opted_in).base_url == REMOTE_HTTP
@@ -369,7 +360,7 @@ def test_plain_http_to_a_remote_host_needs_the_opt_in_langchain() -> None:
 
 def test_plain_http_to_a_remote_host_is_refused_llamaindex() -> None:
     with pytest.raises(ValueError, match="allow_insecure_http") as info:
-        Hermes(model=MODEL, api_key=SECRET, base_url=REMOTE_HTTP).complete("Hi")
+        Hermes(model=MODEL, api_key=SECRET, base_url=REMOTE_HTTP)  # at construction, before any call
     assert FRAGMENT not in str(info.value)
     for url in (
         "https://10.1.2.3:8000/v1",
@@ -380,14 +371,14 @@ def test_plain_http_to_a_remote_host_is_refused_llamaindex() -> None:
         assert gateway_client(Hermes(model=MODEL, api_key=SECRET, base_url=url)).base_url == url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "adapter defect: llamaindex_hermes.Hermes has no allow_insecure_http field and ignores unknown "
-        "keyword arguments, so Hermes(allow_insecure_http=True) is silently dropped and the opt-in the error "
-        "message asks for is impossible (ChatHermes has the field and passes it to GatewayClient)"
-    ),
-)
 def test_plain_http_opt_in_llamaindex() -> None:
     llm = Hermes(model=MODEL, api_key=SECRET, base_url=REMOTE_HTTP, allow_insecure_http=True)
     assert gateway_client(llm).base_url == REMOTE_HTTP
+    per_gateway = {"apipie": REMOTE_HTTP, "aimlapi": "https://api.aimlapi.com/v1"}
+    with pytest.raises(ValueError, match="allow_insecure_http"):
+        Hermes(model=MODEL, gateway=["apipie", "aimlapi"], base_url=per_gateway)
+
+
+def test_misspelt_llamaindex_options_are_errors_not_silently_ignored() -> None:
+    with pytest.raises(ValueError, match="max_retry"):
+        Hermes(model=MODEL, max_retry=3)
