@@ -73,3 +73,35 @@ def test_without_the_guard_httpx_would_forward_x_api_key() -> None:
     ) as client:
         client.post("https://gateway.example/v1/chat/completions", json={})
     assert seen["https://elsewhere.example/v1/chat/completions"]["x-api-key"] == SECRET
+
+
+def test_gateway_client_keeps_x_api_key_home_on_a_cross_origin_redirect() -> None:
+    from hermes_gateway import GatewayClient, NotFoundError
+
+    seen: dict[str, httpx.Headers] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen[request.url.host] = request.headers
+        if request.url.host == "gateway.example":
+            return httpx.Response(307, headers={"location": "https://elsewhere.example/v1/chat/completions"})
+        return httpx.Response(404, json={"error": {"message": f"no such route (got key {SECRET})"}})
+
+    client = GatewayClient(
+        "openai",
+        api_key=SECRET,
+        base_url="https://gateway.example/v1",
+        default_headers={"x-api-key": SECRET},
+        max_retries=0,
+        transport=httpx.MockTransport(handler),
+    )
+    try:
+        client.chat({"model": "m", "messages": [{"role": "user", "content": "Hi"}]})
+    except NotFoundError as exc:
+        assert SECRET not in str(exc)  # echoed by the (other) server, redacted all the same
+        assert SECRET not in repr(exc.body)
+    else:
+        raise AssertionError("the 404 should have raised")
+    finally:
+        client.close()
+    assert seen["gateway.example"]["x-api-key"] == SECRET
+    assert not {"authorization", "x-api-key"} & set(seen["elsewhere.example"].keys())
