@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from hermes_gateway import AuthenticationError
 from hermes_gateway._redact import REDACTED, credential_guard, redact, redact_error
@@ -94,14 +95,9 @@ def test_gateway_client_keeps_x_api_key_home_on_a_cross_origin_redirect() -> Non
         max_retries=0,
         transport=httpx.MockTransport(handler),
     )
-    try:
+    with client, pytest.raises(NotFoundError) as info:
         client.chat({"model": "m", "messages": [{"role": "user", "content": "Hi"}]})
-    except NotFoundError as exc:
-        assert SECRET not in str(exc)  # echoed by the (other) server, redacted all the same
-        assert SECRET not in repr(exc.body)
-    else:
-        raise AssertionError("the 404 should have raised")
-    finally:
-        client.close()
+    assert SECRET not in str(info.value)  # echoed by the (other) server, redacted all the same
+    assert SECRET not in repr(info.value.body)
     assert seen["gateway.example"]["x-api-key"] == SECRET
     assert not {"authorization", "x-api-key"} & set(seen["elsewhere.example"].keys())
