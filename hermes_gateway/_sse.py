@@ -6,6 +6,12 @@ with "\\n", and dispatches an event at each blank line, per the WHATWG rules. A 
 kept as a list of pieces and joined once, so buffering is linear however the bytes are cut (openai-python's
 older `data += line` was quadratic).
 
+The fast path: almost every network read holds whole `data: {...}\\n\\n` events and nothing else, and
+starts where the previous one ended (no line or event left open). Such a read is decoded in one call and cut
+at its blank lines with `str.find`; a block that is one `data: ` line becomes its event directly, any other
+block (comments, fields, multi-line data) goes through the line machine. The result is the same as feeding
+the lines one by one (the tests feed the same bytes both ways).
+
 `finish()` is called at the end of the body: it dispatches a last event that lacked its blank line, which
 servers that close right after `data: [DONE]` (or after the final chunk) rely on.
 """
@@ -29,7 +35,17 @@ class ServerSentEvent:
 class SSEDecoder:
     """Incremental SSE decoder: `feed(bytes) -> events`, then `finish() -> events` at the end of the body."""
 
-    __slots__ = ("_data", "_decoder", "_event", "_id", "_partial", "_retry", "_skip_lf", "_started")
+    __slots__ = (
+        "_data",
+        "_decoder",
+        "_event",
+        "_id",
+        "_partial",
+        "_pristine",
+        "_retry",
+        "_skip_lf",
+        "_started",
+    )
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -43,10 +59,34 @@ class SSEDecoder:
         self._event: str | None = None
         self._id: str | None = None
         self._retry: int | None = None
+        self._pristine = False
+        """The next read starts a line, with no event open, a byte order mark already looked for, no CR
+        pending and no bytes held back by the UTF-8 decoder: the fast path may take it."""
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode the next bytes of the body; returns the events they completed (often none or one)."""
-        text = self._decoder.decode(chunk)
+        if self._pristine and chunk[-2:] == b"\n\n":
+            # Ends in ASCII and the decoder holds nothing: a one-shot decode is the incremental one.
+            text = chunk.decode("utf-8", "replace")
+            if "\r" not in text:
+                if text.find("\n") == len(text) - 2 and text[:6] == "data: " and self._event is None:
+                    return [ServerSentEvent(text[6:-2], None, self._id, self._retry)]  # one event
+                return self._blocks(text)
+        else:
+            text = self._decoder.decode(chunk)
+        events = self._feed_text(text)
+        self._pristine = (
+            self._started
+            and not self._partial
+            and self._data is None
+            and not self._skip_lf
+            and bool(chunk)
+            and chunk[-1] < 0x80
+        )
+        return events
+
+    def _feed_text(self, text: str) -> list[ServerSentEvent]:
+        """The general path: any decoded text, lines split on LF, CR and CRLF."""
         if not self._started:
             if not text:
                 return []
@@ -89,6 +129,24 @@ class SSEDecoder:
             events = self._lines([line])
         if self._data is not None:
             events.append(self._dispatch())
+        return events
+
+    def _blocks(self, text: str) -> list[ServerSentEvent]:
+        """Whole events, in a pristine read that ends with a blank line and holds no CR."""
+        events: list[ServerSentEvent] = []
+        pos, end = 0, len(text)
+        while pos < end:
+            stop = text.find("\n\n", pos)
+            if stop < 0:  # only the last "\n" of a "\n\n\n" run is left: one blank line
+                events += self._lines([""])
+                break
+            if text.find("\n", pos) == stop and text.startswith("data: ", pos) and self._event is None:
+                events.append(ServerSentEvent(text[pos + 6 : stop], None, self._id, self._retry))
+            else:  # the line machine; the blank line that ends the block leaves no event open
+                lines = text[pos:stop].split("\n")
+                lines.append("")
+                events += self._lines(lines)
+            pos = stop + 2
         return events
 
     def _lines(self, lines: list[str]) -> list[ServerSentEvent]:

@@ -101,3 +101,80 @@ def test_any_split_gives_the_same_events(cuts: list[int]) -> None:
     pieces = [BODY[a:b] for a, b in zip([0, *points], [*points, len(BODY)], strict=False)]
     assert decode(*pieces) == decode(BODY)
     assert [e.data for e in decode(BODY)] == ['{"a": "é"}', "line one\nline two", "three", "[DONE]"]
+
+
+def decode_bytewise(body: bytes) -> list[ServerSentEvent]:
+    """The reference: one byte per read never ends a read with a blank line, so only the line machine runs."""
+    return decode(*(body[i : i + 1] for i in range(len(body))))
+
+
+BLOCKS = [
+    b'data: {"choices": [{"delta": {"content": "x"}}]}\n\n',
+    b"data: \xc3\xa9\xe2\x9c\x93\n\n",  # non-ASCII
+    b"data: bad \xe2\x9c utf8\n\n",  # an invalid sequence in the middle of a read
+    b"data:no space\n\n",
+    b"data: \n\n",
+    b": OPENROUTER PROCESSING\n\n",
+    b"data: a\ndata: b\n\n",  # multi-line data
+    b"event: error\ndata: {}\n\n",
+    b"event: ping\n\n",  # an event name with no data: reset by the blank line
+    b"event: late\n",  # an event name left open across the read boundary
+    b"id: 7\nretry: 100\n\n",
+    b"data: crlf\r\n\r\n",
+    b"data: cr\r\r",
+    b"\n\n",  # a run of blank lines
+    b"\n",
+    b"data: open",  # a line left open across the read boundary
+    b"data: [DONE]\n\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(BLOCKS), min_size=1, max_size=12),
+    st.lists(st.booleans(), max_size=12),
+    st.lists(st.integers(min_value=0, max_value=400), max_size=3),
+    st.booleans(),
+)
+def test_whole_event_reads_give_what_the_line_machine_gives(
+    blocks: list[bytes], joins: list[bool], cuts: list[int], bom: bool
+) -> None:
+    # Reads made of whole blocks (the fast path's case) and a few arbitrary cuts must decode exactly as the
+    # same bytes fed one at a time.
+    reads: list[bytes] = [b"\xef\xbb\xbf" if bom else b""]
+    for i, block in enumerate(blocks):
+        if i < len(joins) and joins[i]:
+            reads[-1] += block
+        else:
+            reads.append(block)
+    body = b"".join(reads)
+    for cut in sorted(set(cuts)):
+        at = 0
+        for j, read in enumerate(reads):
+            if at + len(read) > cut > at:
+                reads[j : j + 1] = [read[: cut - at], read[cut - at :]]
+                break
+            at += len(read)
+    assert decode(*reads) == decode_bytewise(body)
+    assert decode(body) == decode_bytewise(body)
+
+
+def test_a_read_ending_in_three_line_feeds_ends() -> None:
+    # "\n\n\n": after the first blank line only one "\n" is left, which holds no "\n\n" (this once looped).
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n\n")
+    assert decoder.feed(b"data: b\n\n\n") == [ServerSentEvent(data="b")]
+    assert decoder.feed(b"event: x\n\n\ndata: c\n\n") == [ServerSentEvent(data="c")]
+    assert decode(b"data: a\n\n", b"data: b\n\n\n", b"data: c\n\n") == decode_bytewise(
+        b"data: a\n\ndata: b\n\n\ndata: c\n\n"
+    )
+
+
+def test_one_event_per_read_takes_the_fast_path_and_matches_the_line_machine() -> None:
+    reads = [b": OPENROUTER PROCESSING\n\n"] + [b'data: {"n": %d}\n\n' % i for i in range(50)]
+    reads += [b"event: error\ndata: {}\n\n", b"data: crlf\r\n\r\n", b"id: 9\n\n", b"data: after\n\n"]
+    decoder = SSEDecoder()
+    decoder.feed(reads[0])
+    assert decoder._pristine  # the next whole-event read takes the fast path
+    assert decode(*reads) == decode_bytewise(b"".join(reads))
+    assert decode(*reads)[-1] == ServerSentEvent(data="after", id="9")
