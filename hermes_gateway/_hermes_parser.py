@@ -268,6 +268,17 @@ class HermesTextParser:
         self._run(buf, final=False)
         return self._take()
 
+    def feed_plain(self, text: str) -> ParsedText | None:
+        """`feed()` for the hot path: None means "all of `text` is content, as is" (no object built).
+
+        That is the answer for every chunk of plain prose once the reply is under way: content state, past
+        the segment start (where a bare `{` could begin a call), nothing held back, and no `<` in the chunk.
+        Anything else is `feed(text)`.
+        """
+        if self._state == _CONTENT and not self._seg and not self._pending and "<" not in text:
+            return None
+        return self.feed(text)
+
     def finish(self) -> ParsedText:
         """End of the reply: flush what was held back and complete an unclosed final block."""
         buf, self._pending = self._pending, ""

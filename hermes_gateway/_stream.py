@@ -171,7 +171,11 @@ class ReplyPipeline:
             return
         content = delta.content
         if content:
-            parsed = self._parser.feed(content)
+            parsed = self._parser.feed_plain(content)
+            if parsed is None:  # the hot path: plain prose, the delta goes out as it is
+                delta.id = self._conv.id
+                out.append(delta)
+                return
             delta.content = parsed.content
             if parsed.reasoning or parsed.tool_calls:
                 self._merge(delta, parsed)

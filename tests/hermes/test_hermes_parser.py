@@ -472,3 +472,31 @@ def test_well_formed_replies_parse_to_what_was_written(
 def test_fragments_alone_never_raise(text: str) -> None:
     for config in ({}, {"starts_in_reasoning": True}, {"tool_calls": False}):
         run(chars(text) + chars(text), **config)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), text=_REPLY, config=_CONFIG)
+def test_feed_plain_is_feed_step_by_step(data: st.DataObject, text: str, config: dict[str, bool]) -> None:
+    # The pipeline's hot path: None from feed_plain() must mean exactly "feed() would return this text as
+    # content and nothing else", at every step, and the parser must be left in the same state.
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(text)), max_size=12))))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    slow = HermesTextParser(id_factory=lambda i: f"call_{i}", **config)
+    fast = HermesTextParser(id_factory=lambda i: f"call_{i}", **config)
+    for piece in pieces:
+        expected = slow.feed(piece)
+        got = fast.feed_plain(piece)
+        if got is None:
+            got = ParsedText(content=piece)
+        assert got == expected
+    assert fast.finish() == slow.finish()
+
+
+def test_feed_plain_returns_none_for_prose_once_the_reply_is_under_way() -> None:
+    parser = HermesTextParser(tool_calls=True)
+    assert parser.feed_plain(" Hello") == ParsedText(content=" Hello")  # segment start: a `{` could follow
+    assert parser.feed_plain(" world, {x}.") is None
+    assert parser.feed_plain(" a <b>") == ParsedText(content=" a <b>")  # a `<`: the full parser decides
+    assert parser.feed_plain("<thi") == ParsedText()  # held back
+    assert parser.feed_plain("nk>why") == ParsedText(reasoning="why")
+    assert parser.feed_plain(" because") == ParsedText(reasoning=" because")  # reasoning: not plain content
