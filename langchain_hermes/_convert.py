@@ -374,7 +374,7 @@ _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 def _plain_chunk(content: str, reasoning: str) -> ChatGenerationChunk:
     """A text / reasoning chunk without validation (see the module docstring for why that is safe).
 
-    The hot path of every stream: ~1.1 µs against ~5 µs for the validating constructors (and 9 GC-tracked
+    The hot path of every stream: ~0.85 µs against ~5 µs for the validating constructors (and 9 GC-tracked
     objects per chunk against their 10, which matters because `BaseChatModel.stream` keeps every chunk until
     the stream ends)."""
     if not _FAST_PATH:
@@ -386,39 +386,29 @@ def _plain_chunk(content: str, reasoning: str) -> ChatGenerationChunk:
                 response_metadata={"model_provider": MODEL_PROVIDER},
             )
         )
+    # `defaults.copy()` then stores: the same dict, in field order, as `{**defaults, ...}`, ~0.3 µs sooner
+    fields = _CHUNK_DEFAULTS.copy()
+    fields["content"] = content
+    fields["additional_kwargs"] = {REASONING_KEY: reasoning} if reasoning else {}
+    fields["response_metadata"] = {"model_provider": MODEL_PROVIDER}
+    fields["tool_calls"] = []
+    fields["invalid_tool_calls"] = []
+    fields["tool_call_chunks"] = []
     message = _new_chunk(AIMessageChunk)
-    if reasoning:
-        _set_dict(
-            message,
-            {
-                **_CHUNK_DEFAULTS,
-                "content": content,
-                "additional_kwargs": {REASONING_KEY: reasoning},
-                "response_metadata": {"model_provider": MODEL_PROVIDER},
-                "tool_calls": [],
-                "invalid_tool_calls": [],
-                "tool_call_chunks": [],
-            },
-        )
-        _set_fields_set(message, {"content", "additional_kwargs", "response_metadata"})
-    else:
-        _set_dict(
-            message,
-            {
-                **_CHUNK_DEFAULTS,
-                "content": content,
-                "additional_kwargs": {},
-                "response_metadata": {"model_provider": MODEL_PROVIDER},
-                "tool_calls": [],
-                "invalid_tool_calls": [],
-                "tool_call_chunks": [],
-            },
-        )
-        _set_fields_set(message, {"content", "response_metadata"})
+    _set_dict(message, fields)
+    _set_fields_set(
+        message,
+        {"content", "additional_kwargs", "response_metadata"}
+        if reasoning
+        else {"content", "response_metadata"},
+    )
     _set_extra(message, {})
     _set_private(message, None)
+    gen_fields = _GEN_DEFAULTS.copy()
+    gen_fields["text"] = content
+    gen_fields["message"] = message
     generation = _new_gen(ChatGenerationChunk)
-    _set_dict(generation, {**_GEN_DEFAULTS, "text": content, "message": message})
+    _set_dict(generation, gen_fields)
     _set_fields_set(generation, {"message"})
     _set_extra(generation, None)
     _set_private(generation, None)
