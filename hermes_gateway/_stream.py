@@ -253,7 +253,7 @@ class ChatStream:
         self._deltas = deltas
 
     def __iter__(self) -> Iterator[ChatDelta]:
-        return self
+        return self._deltas  # a `for` loop drives the generator itself: no Python-level __next__ per delta
 
     def __next__(self) -> ChatDelta:
         return next(self._deltas)
@@ -278,7 +278,7 @@ class AsyncChatStream:
         self._deltas = deltas
 
     def __aiter__(self) -> AsyncIterator[ChatDelta]:
-        return self
+        return self._deltas  # `async for` drives the generator itself: no coroutine per delta
 
     async def __anext__(self) -> ChatDelta:
         return await self._deltas.__anext__()
