@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
+from langchain_core.messages import content as types
 from langchain_core.messages.block_translators import register_translator
 
 from ._convert import MODEL_PROVIDER, REASONING_KEY
 
 if TYPE_CHECKING:
-    from langchain_core.messages import AIMessage, AIMessageChunk
-    from langchain_core.messages import content as types
+    from langchain_core.messages import AIMessage, AIMessageChunk, InvalidToolCall
 
 _REASONING_INDEX = "lc_rs_0"
 _TEXT_INDEX = "lc_txt_0"
@@ -33,41 +33,45 @@ def _lead_blocks(message: AIMessage, *, indexed: bool) -> list[types.ContentBloc
     blocks: list[types.ContentBlock] = []
     reasoning = message.additional_kwargs.get(REASONING_KEY)
     if isinstance(reasoning, str) and reasoning:
-        block: dict[str, Any] = {"type": "reasoning", "reasoning": reasoning}
+        block: types.ReasoningContentBlock = {"type": "reasoning", "reasoning": reasoning}
         if indexed:
             block["index"] = _REASONING_INDEX
-        blocks.append(cast("types.ContentBlock", block))
+        blocks.append(block)
     content = message.content
     if isinstance(content, str):
         if content:
-            text: dict[str, Any] = {"type": "text", "text": content}
+            text: types.TextContentBlock = {"type": "text", "text": content}
             if indexed:
                 text["index"] = _TEXT_INDEX
-            blocks.append(cast("types.ContentBlock", text))
+            blocks.append(text)
         return blocks
     for item in content:
         if isinstance(item, str):
             if item:
-                blocks.append({"type": "text", "text": item})
+                blocks.append(types.TextContentBlock(type="text", text=item))
         elif item.get("type") in ("text", "image", "reasoning"):
+            # Already a standard block of one of these kinds; passed through as is.
             blocks.append(cast("types.ContentBlock", item))
     return blocks
+
+
+def _invalid_block(bad: InvalidToolCall) -> types.InvalidToolCall:
+    return {
+        "type": "invalid_tool_call",
+        "name": bad.get("name"),
+        "args": bad.get("args"),
+        "id": bad.get("id"),
+        "error": bad.get("error"),
+    }
 
 
 def translate_content(message: AIMessage) -> list[types.ContentBlock]:
     blocks = _lead_blocks(message, indexed=False)
     for call in message.tool_calls:
-        blocks.append({"type": "tool_call", "name": call["name"], "args": call["args"], "id": call.get("id")})
-    for bad in message.invalid_tool_calls:
         blocks.append(
-            {
-                "type": "invalid_tool_call",
-                "name": bad.get("name"),
-                "args": bad.get("args"),
-                "id": bad.get("id"),
-                "error": bad.get("error"),
-            }
+            types.ToolCall(type="tool_call", name=call["name"], args=call["args"], id=call.get("id"))
         )
+    blocks.extend(_invalid_block(bad) for bad in message.invalid_tool_calls)
     return blocks
 
 
@@ -77,24 +81,19 @@ def translate_content_chunk(chunk: AIMessageChunk) -> list[types.ContentBlock]:
         # Complete: either the whole aggregated stream or a final chunk carrying finished calls.
         by_id = {c.get("id"): c.get("index") for c in chunk.tool_call_chunks}
         for call in chunk.tool_calls:
-            block: dict[str, Any] = {"type": "tool_call", "name": call["name"], "args": call["args"]}
-            block["id"] = call.get("id")
+            block: types.ToolCall = {
+                "type": "tool_call",
+                "name": call["name"],
+                "args": call["args"],
+                "id": call.get("id"),
+            }
             if (index := by_id.get(call.get("id"))) is not None:
                 block["index"] = _tool_call_index(index)
-            blocks.append(cast("types.ContentBlock", block))
-        for bad in chunk.invalid_tool_calls:
-            blocks.append(
-                {
-                    "type": "invalid_tool_call",
-                    "name": bad.get("name"),
-                    "args": bad.get("args"),
-                    "id": bad.get("id"),
-                    "error": bad.get("error"),
-                }
-            )
+            blocks.append(block)
+        blocks.extend(_invalid_block(bad) for bad in chunk.invalid_tool_calls)
         return blocks
     for part in chunk.tool_call_chunks:
-        piece: dict[str, Any] = {
+        piece: types.ToolCallChunk = {
             "type": "tool_call_chunk",
             "id": part.get("id"),
             "name": part.get("name"),
@@ -102,7 +101,7 @@ def translate_content_chunk(chunk: AIMessageChunk) -> list[types.ContentBlock]:
         }
         if (index := part.get("index")) is not None:
             piece["index"] = _tool_call_index(index)
-        blocks.append(cast("types.ContentBlock", piece))
+        blocks.append(piece)
     return blocks
 
 
