@@ -89,7 +89,10 @@ def test_the_key_is_never_serialised(key: str) -> None:
     llm = Hermes(api_key=key, default_headers={"x-api-key": key})
     assert isinstance(llm.api_key, SecretStr)
     assert llm.api_key.get_secret_value() == key
-    for text in (repr(llm), str(llm), llm.to_json(), str(llm.to_dict()), str(llm.to_payload())):
+    texts = [repr(llm), str(llm), llm.to_json(), str(llm.to_dict())]
+    if hasattr(llm, "to_payload"):  # newer llama-index-core releases only
+        texts.append(str(llm.to_payload()))
+    for text in texts:
         assert key not in text
     assert "api_key" not in llm.to_dict()
 

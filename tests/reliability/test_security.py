@@ -239,8 +239,9 @@ def test_the_key_never_leaks(replica: Replica, caplog: pytest.LogCaptureFixture,
         repr(llm.to_dict()),
         llm.to_json(),
         llm.model_dump_json(),
-        repr(llm.to_payload()),
     ]
+    if hasattr(llm, "to_payload"):  # newer llama-index-core releases only
+        surfaces["serialised"].append(repr(llm.to_payload()))
     surfaces["logs"] = [caplog.text] + [repr(vars(record)) for record in caplog.records]
     surfaces["exceptions"] = [text for error in errors for text in error_texts(error)]
     surfaces["langchain callbacks"] = lc_capture.texts
