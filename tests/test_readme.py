@@ -29,6 +29,9 @@ DOCS = sorted(p for p in (REPO_ROOT / "docs").glob("*.md") if p.name != "archite
 """The guides (architecture.md is the design contract: its code blocks are signatures, not programs)."""
 OFFLINE = "# offline: no request"
 """A block's first line when it makes no request (parsing, errors raised before any I/O)."""
+TEST_MODULE = "# a pytest module: defines tests, runs none"
+"""A block's first line when it shows a test module: it runs (imports, definitions), defines a `test_*`
+function, prints nothing and sends nothing."""
 MAIN_COMMAND = " && ".join(
     [
         "python3 -m venv .venv",
@@ -40,7 +43,7 @@ TEST_COMMAND = " && ".join(
     [
         "python3 -m venv .venv",
         ".venv/bin/pip install -q uv==0.13.9",
-        ".venv/bin/uv sync -q --inexact --locked --extra all --extra test --extra examples",
+        ".venv/bin/uv sync -q --inexact --locked --extra all --extra test --extra examples --extra docs",
         ".venv/bin/python -m pytest -q",
     ]
 )
@@ -117,7 +120,8 @@ PYTHON_BLOCKS = [
 def test_python_block_runs_against_the_replica(
     path: Path, index: int, code: str, replica: Replica, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not code.startswith(OFFLINE):  # offline blocks get no keys and no base URLs at all
+    quiet = code.startswith((OFFLINE, TEST_MODULE))
+    if not quiet:  # offline blocks get no keys and no base URLs at all
         for name, url in replica.env().items():
             monkeypatch.setenv(name, url)
         for name in ("APIPIE_API_KEY", "AIMLAPI_API_KEY", "OPENAI_API_KEY"):
@@ -133,8 +137,12 @@ def test_python_block_runs_against_the_replica(
             if type(value).__module__.split(".")[0] in _OURS and callable(close):
                 close()
     sent = sum(len(server.requests) for server in replica.servers.values())
-    assert sent == 0 if code.startswith(OFFLINE) else sent > 0, f"the block made {sent} request(s)"
-    assert out.getvalue().strip(), "the block printed nothing"
+    assert sent == 0 if quiet else sent > 0, f"the block made {sent} request(s)"
+    if code.startswith(TEST_MODULE):
+        assert any(name.startswith("test_") and callable(v) for name, v in namespace.items())
+        assert not out.getvalue().strip(), "a test module block prints nothing"
+    else:
+        assert out.getvalue().strip(), "the block printed nothing"
 
 
 def test_the_error_tree_is_the_one_in_exceptions() -> None:
