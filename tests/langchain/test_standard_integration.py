@@ -14,7 +14,8 @@ base URL and key: the replica's while recording, the public gateway's (never con
 replay matches on method, path and JSON body, not the host.
 
 Capabilities that are off are off because the gateways do not offer them for these models: no PDF, audio or
-video input on any Hermes model; image input only on nous-hermes-2-vision-7b (covered in test_tools_and_media.py).
+video input on any Hermes model; image input only on nous-hermes-2-vision-7b (covered in
+test_tools_and_media.py).
 """
 
 from __future__ import annotations
