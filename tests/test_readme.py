@@ -8,6 +8,8 @@
   its first line is `# offline: no request`).
 - The error tree is the one `hermes_gateway/_exceptions.py` draws.
 - Relative links point at files that exist; the benchmark ratios are the ones in benchmarks/RESULTS.md.
+- Every path, command and cited test named in README.md, docs/ (notebooks included) and cassettes/README.md
+  is real (tests/doc_claims.py), and the checker catches each kind of false claim on a synthetic page.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from hermes_gateway.__main__ import main as hermes_cli
+from tests import doc_claims
 from tests.cassette_support import REPO_ROOT
 from tests.replica import Replica
 
@@ -165,6 +168,66 @@ def test_relative_links_exist(path: Path) -> None:
     for target in _LINK.findall(path.read_text(encoding="utf-8")):
         if not target.startswith(("http://", "https://", "mailto:")):
             assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
+
+
+# ---- every path, command and cited test named in the docs ----------------------------------------------
+CLAIMING_DOCS = [
+    README,
+    *sorted((REPO_ROOT / "docs").rglob("*.md")),
+    REPO_ROOT / "cassettes/README.md",
+    *sorted((REPO_ROOT / "docs").rglob("*.ipynb")),
+]
+
+
+@pytest.mark.parametrize("path", CLAIMING_DOCS, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_every_path_command_and_cited_test_is_real(path: Path) -> None:
+    """Links, paths in code spans, commands (modules, their options, scripts, extras) and cited tests."""
+    problems = doc_claims.problems(path)
+    assert not problems, "\n".join(problems)
+
+
+SYNTHETIC_DOC = """# A stale page
+
+See [the guide](no-such-guide.md) and [the quickstart](QUICKSTART_LINK).
+The helper is `examples/_replay.py`; the old one was `examples/_old_replay.py`, next to `cassettes/gone/`.
+Proved by `tests/test_readme.py::test_the_model_table_is_the_catalog` and
+`tests/test_readme.py::test_that_was_renamed`, and by `ChatModelIntegrationTests.test_no_such_standard_test`.
+Recordings against the gateways go to `cassettes/live/`.
+
+```bash
+pip install -e '.[all,no-such-extra]'
+python -m tests.no_such_module
+python -m hermes_gateway models --no-such-flag
+python examples/no_such_example.py
+python -m tests.record_cassettes tests/no_such_folder
+```
+
+`python -m hermes_gateway models --json` is fine, and so is `pip install -e '.[all,examples]'`.
+"""
+
+
+def test_the_claim_checker_catches_false_claims(tmp_path: Path) -> None:
+    """A page with one false claim of each kind (and some true ones): each false one is reported, no other."""
+    doc = tmp_path / "stale.md"
+    quickstart = REPO_ROOT / "examples/quickstart.py"
+    doc.write_text(SYNTHETIC_DOC.replace("QUICKSTART_LINK", str(quickstart)), encoding="utf-8")
+    found = doc_claims.problems(doc)
+    expected = [
+        "link to no-such-guide.md",
+        "the path examples/_old_replay.py",
+        "the path cassettes/gone/",
+        "has no test_that_was_renamed",
+        "ChatModelIntegrationTests.test_no_such_standard_test",
+        "names cassettes/live, which exists only after a command with --target live",
+        "the extra `no-such-extra`",
+        "module tests.no_such_module, which cannot be imported",
+        "models --help does not list --no-such-flag",
+        "names examples/no_such_example.py",
+        "names tests/no_such_folder",
+    ]
+    for needle in expected:
+        assert [p for p in found if needle in p], f"not caught: {needle}\n{found}"
+    assert len(found) == len(expected), found
 
 
 def test_examples_table_lists_every_example() -> None:
