@@ -15,6 +15,7 @@ can disagree with the code that is committed next to it.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests import cassette_support
+from tests.replica import Replica
 
 NOTEBOOKS = cassette_support.REPO_ROOT / "docs" / "integrations"
 NAMES = ("chat_hermes", "llamaindex_hermes")
@@ -37,12 +39,29 @@ def notebook_path(name: str) -> Path:
     return NOTEBOOKS / f"{name}.ipynb"
 
 
+KERNEL = "hermes-gateway-tests"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _this_interpreters_kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A kernelspec for this very interpreter, found first on JUPYTER_PATH: a "python3" kernelspec in the
+    developer's Jupyter folders could point at another Python, without this package or its pins."""
+    folder = tmp_path_factory.mktemp("jupyter")
+    spec = folder / "kernels" / KERNEL / "kernel.json"
+    spec.parent.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec.write_text(json.dumps({"argv": argv, "display_name": KERNEL, "language": "python"}))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("JUPYTER_PATH", str(folder))
+        yield
+
+
 def execute(name: str) -> nbformat.NotebookNode:
     notebook = nbformat.read(notebook_path(name), as_version=4)
     client = NotebookClient(
         notebook,
         timeout=TIMEOUT,
-        kernel_name="python3",
+        kernel_name=KERNEL,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     client.execute()
@@ -118,6 +137,19 @@ def test_llamaindex_notebook_shows_each_feature(executed: dict[str, Any]) -> Non
     assert "42 units of gadget in stock" in outputs(notebook, cell_with="FunctionAgent(")
     assert "City(name='Paris', country='France')" in outputs(notebook, cell_with="structured_predict")
     assert outputs(notebook, cell_with="vision.chat").strip()
+
+
+def test_notebook_goes_live_when_the_key_is_set(replica: Replica, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With APIPIE_API_KEY set, the notebook calls the gateway (here the replica) instead of replaying."""
+    if cassette_support.record_target() is not None:
+        pytest.skip("recording: the notebooks are recorded by the replay test")
+    monkeypatch.setenv("APIPIE_API_KEY", "live-mode-test-key-0000")
+    monkeypatch.setenv("APIPIE_BASE_URL", replica.apipie.base_url)
+    notebook = execute("llamaindex_hermes")
+    assert "APIPIE_API_KEY set: calling the gateway live." in outputs(notebook, "stderr")
+    assert "replaying" not in outputs(notebook, "stderr")
+    assert len(replica.apipie.requests) >= 10  # every call in the notebook went to the gateway
+    assert "42 units of widget in stock" in outputs(notebook, cell_with="predict_and_call")
 
 
 @pytest.mark.parametrize("name", NAMES)
