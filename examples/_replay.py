@@ -17,6 +17,10 @@ from _replay import replaying
 with replaying("quickstart", gateways=("apipie",)):
     ...  # the example's body
 ```
+
+The integration notebooks (docs/integrations/) use the same modes with `cassettes/<target>/notebooks/`:
+no `with` block spans a notebook's cells, so `start_replaying()` enters it and returns the ExitStack that a
+last cell closes (closing writes the cassette while recording).
 """
 
 from __future__ import annotations
@@ -62,8 +66,8 @@ def mode(gateways: tuple[str, ...]) -> str:
     return "live" if any(os.environ.get(KEY_ENV[g]) for g in gateways) else "replay"
 
 
-def cassette_path(name: str, target: str = "replica") -> Path:
-    return CASSETTES / target / "examples" / f"{name}.yaml"
+def cassette_path(name: str, target: str = "replica", folder: str = "examples") -> Path:
+    return CASSETTES / target / folder / f"{name}.yaml"
 
 
 @contextmanager
@@ -93,6 +97,7 @@ def replaying(
     *,
     gateways: tuple[str, ...] = ("apipie",),
     record_faults: Mapping[str, Sequence[int]] | None = None,
+    folder: str = "examples",
 ) -> Iterator[str]:
     """Run the block live, replayed from the example's cassette, or recording it; yields the mode.
 
@@ -110,7 +115,7 @@ def replaying(
 
     if current == "replay":
         target = "live" if os.environ.get("HERMES_CASSETTES", "").strip().lower() == "live" else "replica"
-        path = cassette_path(name, target)
+        path = cassette_path(name, target, folder)
         missing = " and ".join(KEY_ENV[g] for g in gateways if not os.environ.get(KEY_ENV[g]))
         source = "the in-repo replica" if target == "replica" else "the real gateways"
         print(
@@ -139,7 +144,7 @@ def replaying(
     from tests import cassette_support
 
     target = current.removeprefix("record-")
-    path = cassette_path(name, target)
+    path = cassette_path(name, target, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     print(f"Recording {path.relative_to(REPO_ROOT)} ({target})", file=sys.stderr)
@@ -155,3 +160,10 @@ def replaying(
             recorder.use_cassette(str(path), record_mode="all", allow_playback_repeats=repeats)
         )
         yield current
+
+
+def start_replaying(name: str, *, gateways: tuple[str, ...] = ("apipie",)) -> ExitStack:
+    """`replaying(name, folder="notebooks")`, entered for a notebook: `.close()` it in the last cell."""
+    stack = ExitStack()
+    stack.enter_context(replaying(name, gateways=gateways, folder="notebooks"))
+    return stack

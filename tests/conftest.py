@@ -4,8 +4,9 @@
   `replica["aimlapi"].enqueue(Fault.rate_limited(1), PASS)`, `replica.openai.requests`, `replica.reset()`.
   It is reset before and after every test that uses it.
 - `vcr_config` / `vcr_cassette_dir`: used by pytest-recording for tests marked `@pytest.mark.vcr`; cassettes
-  go to `cassettes/<replica|live>/<suite>/`, where suite is the module's `CASSETTE_SUITE` or its path under
-  tests/ without the `test_` prefix (tests/langchain/test_standard.py → `langchain/standard`).
+  go to `cassettes/<replica|live>/<suite>/`, where suite is the module's `CASSETTE_SUITE`, else its file
+  name without the `test_` prefix, folder not included
+  (tests/test_cassettes_scrubbed.py → `cassettes_scrubbed`).
 - Outside recording, the gateways' key and base-URL environment variables are removed for every test, so a
   developer's shell never leaks a key into a test or a cassette.
 """

@@ -8,6 +8,8 @@
   its first line is `# offline: no request`).
 - The error tree is the one `hermes_gateway/_exceptions.py` draws.
 - Relative links point at files that exist; the benchmark ratios are the ones in benchmarks/RESULTS.md.
+- Every path, command and cited test named in README.md, docs/ (notebooks included) and cassettes/README.md
+  is real (tests/doc_claims.py), and the checker catches each kind of false claim on a synthetic page.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from hermes_gateway.__main__ import main as hermes_cli
+from tests import doc_claims
 from tests.cassette_support import REPO_ROOT
 from tests.replica import Replica
 
@@ -29,6 +32,9 @@ DOCS = sorted(p for p in (REPO_ROOT / "docs").glob("*.md") if p.name != "archite
 """The guides (architecture.md is the design contract: its code blocks are signatures, not programs)."""
 OFFLINE = "# offline: no request"
 """A block's first line when it makes no request (parsing, errors raised before any I/O)."""
+TEST_MODULE = "# a pytest module: defines tests, runs none"
+"""A block's first line when it shows a test module: it runs (imports, definitions), defines a `test_*`
+function, prints nothing and sends nothing."""
 MAIN_COMMAND = " && ".join(
     [
         "python3 -m venv .venv",
@@ -40,7 +46,7 @@ TEST_COMMAND = " && ".join(
     [
         "python3 -m venv .venv",
         ".venv/bin/pip install -q uv==0.13.9",
-        ".venv/bin/uv sync -q --inexact --locked --extra all --extra test --extra examples",
+        ".venv/bin/uv sync -q --inexact --locked --extra all --extra test --extra examples --extra docs",
         ".venv/bin/python -m pytest -q",
     ]
 )
@@ -117,7 +123,8 @@ PYTHON_BLOCKS = [
 def test_python_block_runs_against_the_replica(
     path: Path, index: int, code: str, replica: Replica, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not code.startswith(OFFLINE):  # offline blocks get no keys and no base URLs at all
+    quiet = code.startswith((OFFLINE, TEST_MODULE))
+    if not quiet:  # offline blocks get no keys and no base URLs at all
         for name, url in replica.env().items():
             monkeypatch.setenv(name, url)
         for name in ("APIPIE_API_KEY", "AIMLAPI_API_KEY", "OPENAI_API_KEY"):
@@ -133,8 +140,12 @@ def test_python_block_runs_against_the_replica(
             if type(value).__module__.split(".")[0] in _OURS and callable(close):
                 close()
     sent = sum(len(server.requests) for server in replica.servers.values())
-    assert sent == 0 if code.startswith(OFFLINE) else sent > 0, f"the block made {sent} request(s)"
-    assert out.getvalue().strip(), "the block printed nothing"
+    assert sent == 0 if quiet else sent > 0, f"the block made {sent} request(s)"
+    if code.startswith(TEST_MODULE):
+        assert any(name.startswith("test_") and callable(v) for name, v in namespace.items())
+        assert not out.getvalue().strip(), "a test module block prints nothing"
+    else:
+        assert out.getvalue().strip(), "the block printed nothing"
 
 
 def test_the_error_tree_is_the_one_in_exceptions() -> None:
@@ -157,6 +168,66 @@ def test_relative_links_exist(path: Path) -> None:
     for target in _LINK.findall(path.read_text(encoding="utf-8")):
         if not target.startswith(("http://", "https://", "mailto:")):
             assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
+
+
+# ---- every path, command and cited test named in the docs ----------------------------------------------
+CLAIMING_DOCS = [
+    README,
+    *sorted((REPO_ROOT / "docs").rglob("*.md")),
+    REPO_ROOT / "cassettes/README.md",
+    *sorted((REPO_ROOT / "docs").rglob("*.ipynb")),
+]
+
+
+@pytest.mark.parametrize("path", CLAIMING_DOCS, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_every_path_command_and_cited_test_is_real(path: Path) -> None:
+    """Links, paths in code spans, commands (modules, their options, scripts, extras) and cited tests."""
+    problems = doc_claims.problems(path)
+    assert not problems, "\n".join(problems)
+
+
+SYNTHETIC_DOC = """# A stale page
+
+See [the guide](no-such-guide.md) and [the quickstart](QUICKSTART_LINK).
+The helper is `examples/_replay.py`; the old one was `examples/_old_replay.py`, next to `cassettes/gone/`.
+Proved by `tests/test_readme.py::test_the_model_table_is_the_catalog` and
+`tests/test_readme.py::test_that_was_renamed`, and by `ChatModelIntegrationTests.test_no_such_standard_test`.
+Recordings against the gateways go to `cassettes/live/`.
+
+```bash
+pip install -e '.[all,no-such-extra]'
+python -m tests.no_such_module
+python -m hermes_gateway models --no-such-flag
+python examples/no_such_example.py
+python -m tests.record_cassettes tests/no_such_folder
+```
+
+`python -m hermes_gateway models --json` is fine, and so is `pip install -e '.[all,examples]'`.
+"""
+
+
+def test_the_claim_checker_catches_false_claims(tmp_path: Path) -> None:
+    """A page with one false claim of each kind (and some true ones): each false one is reported, no other."""
+    doc = tmp_path / "stale.md"
+    quickstart = REPO_ROOT / "examples/quickstart.py"
+    doc.write_text(SYNTHETIC_DOC.replace("QUICKSTART_LINK", str(quickstart)), encoding="utf-8")
+    found = doc_claims.problems(doc)
+    expected = [
+        "link to no-such-guide.md",
+        "the path examples/_old_replay.py",
+        "the path cassettes/gone/",
+        "has no test_that_was_renamed",
+        "ChatModelIntegrationTests.test_no_such_standard_test",
+        "names cassettes/live, which exists only after a command with --target live",
+        "the extra `no-such-extra`",
+        "module tests.no_such_module, which cannot be imported",
+        "models --help does not list --no-such-flag",
+        "names examples/no_such_example.py",
+        "names tests/no_such_folder",
+    ]
+    for needle in expected:
+        assert [p for p in found if needle in p], f"not caught: {needle}\n{found}"
+    assert len(found) == len(expected), found
 
 
 def test_examples_table_lists_every_example() -> None:

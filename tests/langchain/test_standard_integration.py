@@ -6,7 +6,7 @@ Three configurations, each the whole standard suite:
 - APIpie, Hermes 3 70B in prompt mode (`tool_mode="auto"`: the catalog lists no native tools on APIpie, so
   tools go into the Hermes `<tools>` system prompt and calls come back as `<tool_call>` text).
 
-Every test replays `cassettes/replica/langchain/<Class>/<test>.yaml` (record mode none; no network). The
+Every test replays `cassettes/replica/langchain/<Class>.<test>.yaml` (record mode none; no network). The
 cassettes were recorded against the in-repo replica with
 `python -m tests.record_cassettes --target replica tests/langchain/test_standard_integration.py`; the
 same command with `--target live` and real keys records the live twins. `tests.cassette_support` gives the
@@ -14,7 +14,8 @@ base URL and key: the replica's while recording, the public gateway's (never con
 replay matches on method, path and JSON body, not the host.
 
 Capabilities that are off are off because the gateways do not offer them for these models: no PDF, audio or
-video input on any Hermes model; image input only on nous-hermes-2-vision-7b (covered in test_vision.py).
+video input on any Hermes model; image input only on nous-hermes-2-vision-7b (covered in
+test_tools_and_media.py).
 """
 
 from __future__ import annotations
