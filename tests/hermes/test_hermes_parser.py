@@ -97,9 +97,14 @@ def test_starts_in_reasoning_tolerates_an_explicit_opening_tag() -> None:
 def test_stray_closing_think_without_flag_never_reaches_content() -> None:
     r = both("</think>\n\nAnswer.")
     assert r.content == "Answer."
+    # Text before a stray `</think>` has already streamed as content; the tag becomes a paragraph break so
+    # the answer does not run into it (issue 18, class 5), and the parser says so.
     r = both("already streamed</think> answer")
     assert "</think>" not in r.content
-    assert r.content == "already streamedanswer"
+    assert r.content == "already streamed\n\nanswer"
+    parser = HermesTextParser()
+    parser.feed("thinking</think>answer")
+    assert parser.stray_think_close
 
 
 def test_reasoning_false_leaves_think_text_in_content() -> None:
@@ -265,14 +270,22 @@ def test_unfinished_bare_object_is_content() -> None:
 
 
 def test_bad_json_in_a_block_is_an_invalid_call_not_an_error() -> None:
-    r = both("Sure.<tool_call>{'name': 'f', 'arguments': {}}</tool_call>")
+    r = both("Sure.<tool_call>{'name': 'f', 'arguments': {'x': 1</tool_call>")
     assert r.content == "Sure."
-    assert r.calls == [(0, "call_0", "", "{'name': 'f', 'arguments': {}}")]
+    assert r.calls == [(0, "call_0", "f", "{'name': 'f', 'arguments': {'x': 1")]
+
+
+def test_python_dicts_and_trailing_commas_are_repaired() -> None:
+    # issue 18 class 3: both used to be invalid calls (the first even lost its name)
+    r = both("Sure.<tool_call>{'name': 'f', 'arguments': {'a': True, 'b': None}}</tool_call>")
+    assert (r.content, r.calls) == ("Sure.", [(0, "call_0", "f", '{"a": true, "b": null}')])
+    r = both('<tool_call>{"name": "f", "arguments": {"x": 1,}}</tool_call>')
+    assert r.calls == [(0, "call_0", "f", '{"x": 1}')]
 
 
 def test_bad_json_keeps_the_name_when_it_can_be_read() -> None:
-    r = both('<tool_call>{"name": "f", "arguments": {"x": 1,}}</tool_call>')
-    assert r.calls == [(0, "call_0", "f", '{"name": "f", "arguments": {"x": 1,}}')]
+    r = both('<tool_call>{"name": "f", "arguments": {"x": 1 2}}</tool_call>')
+    assert r.calls == [(0, "call_0", "f", '{"name": "f", "arguments": {"x": 1 2}}')]
 
 
 def test_object_without_a_name_is_an_invalid_call() -> None:
