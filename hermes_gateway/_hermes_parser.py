@@ -76,7 +76,7 @@ _BLOCK_TAGS = _CLOSERS + OPENERS  # an opener inside an open block closes it and
 _BLOCK_TAGSTHINK = (*_BLOCK_TAGS, _THINK_CLOSE)
 
 _TRIGGER = re.compile(r"[<`]")
-_BLOCK_SPECIAL = re.compile(r'[<"\\{}\[\]]')
+_BLOCK_SPECIAL = re.compile(r"""[<"'\\{}\[\]]""")
 _LT = re.compile("<")
 
 
@@ -141,6 +141,7 @@ class HermesTextParser(ShapeReader):
         self._in_str = False
         self._esc = False
         self._need_key = False
+        self._quote = ""  # in a block: the quote character of the string being read, or ""
         self._no_str = False  # re-reading a block whose JSON strings never closed: quotes are plain text
         self._open_tag = ""
         self._block_think = False
@@ -200,7 +201,7 @@ class HermesTextParser(ShapeReader):
                 # its quotes never balanced: a tag inside "a string" was a real tag after all
                 text = "".join(self._parts)
                 self._parts = []
-                self._in_str, self._depth, self._esc, self._no_str = False, 0, False, True
+                self._in_str, self._depth, self._esc, self._no_str, self._quote = False, 0, False, True, ""
                 self._run(text, final=True)
             elif state == BLOCK:
                 self._close_block("")
@@ -348,7 +349,7 @@ class HermesTextParser(ShapeReader):
         self._open_tag = tag
         self._block_think = think
         self._block_tags = _BLOCK_TAGSTHINK if think else _BLOCK_TAGS
-        self._depth, self._in_str, self._esc, self._no_str = 0, False, False, False
+        self._depth, self._in_str, self._esc, self._no_str, self._quote = 0, False, False, False, ""
 
     def _block(self, buf: str, pos: int, final: bool) -> int:
         """Collect block text up to a tag found outside JSON strings (string state carried across chunks)."""
@@ -358,15 +359,15 @@ class HermesTextParser(ShapeReader):
             self._esc = False
             pos += 1
         skip = -1
-        in_str, depth = self._in_str, self._depth
+        quote, depth = self._quote, self._depth  # quote: the open string's quote character, or ""
         for match in (_LT if self._no_str else _BLOCK_SPECIAL).finditer(buf, pos):
             k = match.start()
             if k == skip:
                 continue
             char = buf[k]
-            if in_str:
-                if char == '"':
-                    in_str = False
+            if quote:
+                if char == quote:
+                    quote = ""
                 elif char == "\\":
                     if k + 1 < n:
                         skip = k + 1
@@ -377,22 +378,24 @@ class HermesTextParser(ShapeReader):
                 if tag is None:
                     if partial:  # held back; or, at the end of the reply, a truncated tag: not call text
                         self._parts.append(buf[start:k])
-                        self._in_str, self._depth = in_str, depth
+                        self._quote, self._in_str, self._depth = quote, bool(quote), depth
                         self._hold(buf, k, final)
                         return n
                     continue
                 self._parts.append(buf[start:k])
-                self._in_str, self._depth = False, 0
+                self._quote, self._in_str, self._depth = "", False, 0
                 self._end_block(tag)
                 return k + len(tag)
-            elif char == '"':
-                if depth > 0:  # quotes count only inside a JSON value: `<function name="f">` has some
-                    in_str = True
+            elif char in "\"'":
+                # Strings count only inside a value (`<function name="f">` has quotes before it); `'` opens
+                # one only outside a "..." string, which valid JSON never has: a Python-style dict's string.
+                if depth > 0:
+                    quote = char
             elif char in "{[":
                 depth += 1
             elif char in "}]" and depth > 0:
                 depth -= 1
-        self._in_str, self._depth = in_str, depth
+        self._quote, self._in_str, self._depth = quote, bool(quote), depth
         self._parts.append(buf[start:])
         return n
 
@@ -410,7 +413,7 @@ class HermesTextParser(ShapeReader):
     def _close_block(self, closer: str) -> None:
         raw = "".join(self._parts)
         self._parts = []
-        self._in_str, self._depth, self._esc, self._no_str = False, 0, False, False
+        self._in_str, self._depth, self._esc, self._no_str, self._quote = False, 0, False, False, ""
         opener, think = self._open_tag, self._block_think
         calls: list[Call]
         if opener in (_FUNC_EQ, _FUNC_NAME):

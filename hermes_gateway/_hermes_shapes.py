@@ -96,6 +96,7 @@ class ShapeReader:
         "_out_t",
         "_parts",
         "_pending",
+        "_quote",
         "_reasoning",
         "_seg",
         "_state",

@@ -98,17 +98,31 @@ class _Reader:
                 raise _Truncated("the text ends inside an escape")
             esc = text[stop + 1]
             if esc == "u":
-                digits = text[stop + 2 : stop + 6]
-                if len(digits) < 4:
-                    raise _Truncated("the text ends inside a \\u escape")
-                try:
-                    out.append(chr(int(digits, 16)))
-                except ValueError:
-                    raise self.fail("bad \\u escape") from None
-                pos = stop + 6
+                code, pos = self.unicode_escape(stop)
+                out.append(chr(code))
             else:
                 out.append(_ESCAPES.get(esc, "\\" + esc))
                 pos = stop + 2
+
+    def unicode_escape(self, start: int) -> tuple[int, int]:
+        """The code point of the `\\uXXXX` escape at `start` (a surrogate pair read as one), and the end."""
+        text = self.text
+        digits = text[start + 2 : start + 6]
+        if len(digits) < 4:
+            raise _Truncated("the text ends inside a \\u escape")
+        try:
+            code = int(digits, 16)
+        except ValueError:
+            raise self.fail("bad \\u escape") from None
+        end = start + 6
+        if 0xD800 <= code < 0xDC00 and text.startswith("\\u", end):
+            try:
+                low = int(text[end + 2 : end + 6], 16)
+            except ValueError:
+                return code, end
+            if 0xDC00 <= low < 0xE000:
+                return 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00), end + 6
+        return code, end
 
     def key(self) -> str:
         char = self.text[self.pos]
