@@ -28,6 +28,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LITERALS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _CLOSERS = "}]"
+_STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
 
 
 class _Truncated(ValueError):
@@ -84,10 +85,10 @@ class _Reader:
         text, quote = self.text, self.text[self.pos]
         out: list[str] = []
         pos, end = self.pos + 1, len(text)
+        find = _STRING_STOP[quote].search
         while True:
-            stop = pos
-            while stop < end and text[stop] != quote and text[stop] != "\\":
-                stop += 1
+            found = find(text, pos)
+            stop = found.start() if found is not None else end
             out.append(text[pos:stop])  # literal newlines and tabs kept: their meaning is plain
             if stop >= end:
                 raise _Truncated("the text ends inside a string")
