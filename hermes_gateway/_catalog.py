@@ -103,6 +103,10 @@ class ModelInfo:
     """Other ids the same gateway serves this model under; a user who names one keeps it."""
     trained_tool_calls: bool = False
     """Trained on the Hermes `<tool_call>` format, so prompt-mode tools work well."""
+    think_opened: frozenset[str] = frozenset()
+    """Gateways whose chat template for this model opens `<think>` itself, so replies start inside
+    reasoning and only `</think>` comes (see `starts_in_reasoning`). None is confirmed for the catalog's
+    gateways today; a request's `starts_in_reasoning` overrides it."""
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -114,6 +118,7 @@ class ModelInfo:
         )
         object.__setattr__(self, "alt_ids", MappingProxyType({k: tuple(v) for k, v in self.alt_ids.items()}))
         object.__setattr__(self, "native_tools", frozenset(self.native_tools))
+        object.__setattr__(self, "think_opened", frozenset(self.think_opened))
         object.__setattr__(self, "aliases", tuple(self.aliases))
 
     def __hash__(self) -> int:
@@ -126,6 +131,10 @@ class ModelInfo:
 
     def supports_native_tools(self, gateway: str) -> bool:
         return gateway in self.native_tools
+
+    def starts_in_reasoning(self, gateway: str) -> bool:
+        """Replies on `gateway` start inside `<think>` (the template opened it): see `think_opened`."""
+        return gateway in self.think_opened
 
     def tool_role(self, gateway: str) -> ToolRole:
         """The role tool results go back in: `user` where the gateway or model has no tool role."""

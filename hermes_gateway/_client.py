@@ -228,6 +228,8 @@ class GatewayClient:
             gateway=self.gateway,
             model=prepared.model,
             parse_tool_calls=prepared.has_tools,
+            tool_names=prepared.tool_names,
+            starts_in_reasoning=prepared.starts_in_reasoning,
             fallback_cost=cost_fallback(prepared, self.gateway),
         )
 

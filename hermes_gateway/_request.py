@@ -29,7 +29,7 @@ from ._hermes_prompt import to_hermes_messages
 from ._types import ChatRequest, ToolMode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
 logger = logging.getLogger("hermes_gateway")
 
@@ -89,6 +89,10 @@ class PreparedRequest:
     has_tools: bool
     """The request carried tools (either mode): `<tool_call>` text in the reply becomes tool calls."""
     stream: bool
+    tool_names: frozenset[str] = frozenset()
+    """The names of the tools offered: a ```json fence in the reply naming one of them is a call."""
+    starts_in_reasoning: bool = False
+    """The reply starts inside `<think>` (the request's `starts_in_reasoning`, else the catalog's)."""
 
 
 def resolve_tool_mode(tool_mode: str, info: ModelInfo | None, gateway: str) -> Literal["native", "hermes"]:
@@ -125,7 +129,12 @@ def prepare_request(
     mode = resolve_tool_mode(tool_mode, info, gateway)
     tools = request.get("tools") or []
 
-    body: dict[str, Any] = {k: v for k, v in request.items() if k not in ("extra_body", "stream")}
+    body: dict[str, Any] = {
+        k: v for k, v in request.items() if k not in ("extra_body", "stream", "starts_in_reasoning")
+    }
+    starts = request.get("starts_in_reasoning")
+    if starts is None:
+        starts = info is not None and info.starts_in_reasoning(gateway)
     body["model"] = model
     messages: list[dict[str, Any]] = request["messages"]
     if mode == "hermes" and (tools or _has_tool_history(messages)):
@@ -171,7 +180,17 @@ def prepare_request(
         tool_mode=mode,
         has_tools=bool(tools),
         stream=stream,
+        tool_names=frozenset(_tool_names(tools)),
+        starts_in_reasoning=bool(starts),
     )
+
+
+def _tool_names(tools: list[dict[str, Any]]) -> Iterator[str]:
+    for tool in tools:
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        name = fn.get("name") if isinstance(fn, dict) else None
+        if isinstance(name, str) and name:
+            yield name
 
 
 def error_hint(prepared: PreparedRequest, gateway: str) -> str | None:

@@ -17,7 +17,8 @@ block or breaking out of the loop closes the HTTP response.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._chunks import ChunkConverter, usage_from
@@ -30,6 +31,7 @@ from ._types import ChatDelta, Usage
 if TYPE_CHECKING:
     from types import TracebackType
 
+logger = logging.getLogger("hermes_gateway")
 CostFallback = Callable[[int, int], "float | None"]
 # JSONDecoder sets `scan_once` (the C scanner) in __init__; typeshed does not declare it, hence the ignore.
 _scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
@@ -64,13 +66,22 @@ class ReplyPipeline:
         model: str | None = None,
         parse_tool_calls: bool = False,
         fallback_cost: CostFallback | None = None,
+        tool_names: Collection[str] = (),
+        starts_in_reasoning: bool = False,
     ) -> None:
-        """`parse_tool_calls`: the request had tools (native or prompt mode): `<tool_call>` text counts."""
+        """`parse_tool_calls`: the request had tools (native or prompt mode): `<tool_call>` text counts.
+        `tool_names`, `starts_in_reasoning`: see `HermesTextParser`."""
         self.gateway = gateway
         self._requested_model = model
         self._sse = SSEDecoder()
         self._conv = ChunkConverter(gateway)
-        self._parser = HermesTextParser(tool_calls=parse_tool_calls, reasoning=True, id_factory=_no_id)
+        self._parser = HermesTextParser(
+            tool_calls=parse_tool_calls,
+            reasoning=True,
+            id_factory=_no_id,
+            starts_in_reasoning=starts_in_reasoning,
+            tool_names=tool_names,
+        )
         self._fallback_cost = fallback_cost
         self._text_calls = 0
         self._complete = False
@@ -212,6 +223,12 @@ class ReplyPipeline:
                 gateway=self.gateway,
             )
         flushed = self._parser.finish()
+        if self._parser.stray_think_close:
+            logger.warning(
+                "%s: the reply closed a </think> it never opened, so the reasoning before it streamed as "
+                "content; if this model's chat template opens <think> itself, pass starts_in_reasoning=True",
+                self._requested_model or self.gateway,
+            )
         tail = ChatDelta(content=flushed.content)
         self._merge(tail, flushed)
         if tail.content or tail.reasoning or tail.tool_calls:

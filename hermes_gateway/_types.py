@@ -117,3 +117,7 @@ class ChatRequest(TypedDict, total=False):
     response_format: dict[str, Any]
     stream_options: dict[str, Any]
     extra_body: dict[str, Any]
+    starts_in_reasoning: bool
+    """Not sent. The chat template opened `<think>` itself (QwQ, R1 distills, Qwen3 thinking, Hermes 4 with
+    thinking forced on), so the reply starts inside reasoning and only `</think>` comes. Not given: the
+    catalog's `ModelInfo.starts_in_reasoning` for the model on that gateway."""

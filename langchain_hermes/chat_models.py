@@ -150,6 +150,9 @@ class ChatHermes(BaseChatModel):
     False leaves `usage_metadata` off streamed replies."""
     tool_mode: Literal["auto", "native", "hermes"] = "auto"
     """`auto`: native `tools` where the catalog says they work, else the Hermes prompt; or force one."""
+    starts_in_reasoning: bool | None = None
+    """The chat template opens `<think>` itself (QwQ, R1 distills, Qwen3 thinking, Hermes 4 with thinking
+    forced on): the reply starts inside reasoning. None: the catalog decides. Also a per-call kwarg."""
     provider: str | None = None
     """Upstream provider to route to (APIpie `provider`, e.g. `openrouter`; AI/ML API `provider` override)."""
     force_provider: bool | None = None
@@ -433,6 +436,8 @@ class ChatHermes(BaseChatModel):
         stop_list = stop if stop is not None else self.stop
         if stop_list:
             request["stop"] = list(stop_list)
+        if self.starts_in_reasoning is not None:
+            request["starts_in_reasoning"] = self.starts_in_reasoning
         body = cast("dict[str, Any]", request)
         body.update(self.model_kwargs)
 

@@ -149,6 +149,12 @@ class Hermes(FunctionCallingLLM):
         default="auto",
         description='"native" sends `tools`; "hermes" uses the Hermes prompt; "auto" asks the catalog.',
     )
+    starts_in_reasoning: bool | None = Field(
+        default=None,
+        description="The chat template opens <think> itself, so replies start inside reasoning (QwQ, "
+        "R1 distills, Qwen3 thinking, Hermes 4 with thinking forced on); None: the catalog decides. "
+        "Per call too.",
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="Extra request fields for every call (top_p, seed, or gateway extensions like top_k).",
@@ -328,6 +334,8 @@ class Hermes(FunctionCallingLLM):
             request["temperature"] = self.temperature
         if self.max_tokens is not None:
             request["max_tokens"] = self.max_tokens
+        if self.starts_in_reasoning is not None:
+            request["starts_in_reasoning"] = self.starts_in_reasoning
         extra: dict[str, Any] = {}
         for source in (self.additional_kwargs, kwargs):
             merge_call_options(request, extra, {k: v for k, v in source.items() if k not in _ADAPTER_KEYS})

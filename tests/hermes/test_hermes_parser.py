@@ -97,9 +97,14 @@ def test_starts_in_reasoning_tolerates_an_explicit_opening_tag() -> None:
 def test_stray_closing_think_without_flag_never_reaches_content() -> None:
     r = both("</think>\n\nAnswer.")
     assert r.content == "Answer."
+    # Text before a stray `</think>` has already streamed as content; the tag becomes a paragraph break so
+    # the answer does not run into it (issue 18, class 5), and the parser says so.
     r = both("already streamed</think> answer")
     assert "</think>" not in r.content
-    assert r.content == "already streamedanswer"
+    assert r.content == "already streamed\n\nanswer"
+    parser = HermesTextParser()
+    parser.feed("thinking</think>answer")
+    assert parser.stray_think_close
 
 
 def test_reasoning_false_leaves_think_text_in_content() -> None:
@@ -265,14 +270,22 @@ def test_unfinished_bare_object_is_content() -> None:
 
 
 def test_bad_json_in_a_block_is_an_invalid_call_not_an_error() -> None:
-    r = both("Sure.<tool_call>{'name': 'f', 'arguments': {}}</tool_call>")
+    r = both("Sure.<tool_call>{'name': 'f', 'arguments': {'x': 1</tool_call>")
     assert r.content == "Sure."
-    assert r.calls == [(0, "call_0", "", "{'name': 'f', 'arguments': {}}")]
+    assert r.calls == [(0, "call_0", "f", "{'name': 'f', 'arguments': {'x': 1")]
+
+
+def test_python_dicts_and_trailing_commas_are_repaired() -> None:
+    # issue 18 class 3: both used to be invalid calls (the first even lost its name)
+    r = both("Sure.<tool_call>{'name': 'f', 'arguments': {'a': True, 'b': None}}</tool_call>")
+    assert (r.content, r.calls) == ("Sure.", [(0, "call_0", "f", '{"a": true, "b": null}')])
+    r = both('<tool_call>{"name": "f", "arguments": {"x": 1,}}</tool_call>')
+    assert r.calls == [(0, "call_0", "f", '{"x": 1}')]
 
 
 def test_bad_json_keeps_the_name_when_it_can_be_read() -> None:
-    r = both('<tool_call>{"name": "f", "arguments": {"x": 1,}}</tool_call>')
-    assert r.calls == [(0, "call_0", "f", '{"name": "f", "arguments": {"x": 1,}}')]
+    r = both('<tool_call>{"name": "f", "arguments": {"x": 1 2}}</tool_call>')
+    assert r.calls == [(0, "call_0", "f", '{"name": "f", "arguments": {"x": 1 2}}')]
 
 
 def test_object_without_a_name_is_an_invalid_call() -> None:
@@ -356,9 +369,16 @@ def test_parse_tool_call_block_directly() -> None:
 # -- split invariance -------------------------------------------------------------------------------------
 
 _NAMES = st.text(alphabet="abcdefgh_", min_size=1, max_size=8)
-_ARG_TEXT = st.lists(st.sampled_from([*'ab <>/{}"\\\né🌍_', "</", "<tool", "</tool_call"]), max_size=8).map(
-    "".join
-)
+_ARG_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *"ab <>/{}[]\"'`\\\né🌍_",
+            *["</", "<tool", "</tool_call>", "</think>", "</function>", "```"],
+            "<tools>",
+        ]
+    ),
+    max_size=8,
+).map("".join)
 _ARGS = st.dictionaries(_NAMES, st.one_of(_ARG_TEXT, st.integers(), st.booleans()), max_size=3)
 
 
@@ -367,9 +387,16 @@ def _call_block(draw: st.DrawFn) -> str:
     name, args = draw(_NAMES), draw(_ARGS)
     body = {"name": name, "arguments": args} if draw(st.booleans()) else {"arguments": args, "name": name}
     text = json.dumps(body, ensure_ascii=draw(st.booleans()))
+    if draw(st.booleans()) and "'" not in text:  # a Python-style dict (repaired), where it stays unambiguous
+        text = text.replace('"', "'")
     opener, closer = draw(
         st.sampled_from(
             [
+                (f"<function={name}>", "</function>"),
+                (f'<function name="{name}">', "</function>"),
+                ("<tools>", "</tools>"),
+                ("```json\n", "\n```"),
+                ("```\n<tool_call>", "</tool_call>\n```"),
                 ("<tool_call>\n", "\n</tool_call>"),
                 ("<tool_call>", "</tool_call>"),
                 ("", "</tool_call>"),
@@ -386,15 +413,23 @@ _FRAGMENTS = st.sampled_from(
     [
         *["<", "<t", "<tool", "<tool_call", "</tool_call>", "<tool_call>", "<think>", "</think>", "</thi"],
         *["{", "}", '{"', '"', "\\", "\n", " ", "  \n", "<function_call>", "</function_call>"],
-        *["<b>", "a<b", "🌍", "ü"],
+        *["<b>", "a<b", "🌍", "ü", "```", "```json\n", "`", "``", "<function=", "</function>", "<tools>"],
+        *['<function name="', "</tools>", "'", "[", "]"],
     ]
 )
 _PLAIN = st.text(alphabet=st.sampled_from(list("abc xyz.,!\n{}<>/\"'é日🌍")), max_size=20)
-_THINK = st.builds(lambda t: f"<think>\n{t}\n</think>\n", _PLAIN)
+_THINK = st.builds(
+    lambda t, call: f"<think>\n{t}{call}\n</think>\n", _PLAIN, st.one_of(st.just(""), _call_block())
+)
 _SEGMENT = st.one_of(_PLAIN, _FRAGMENTS, _THINK, _call_block())
 _REPLY = st.lists(_SEGMENT, max_size=8).map("".join)
 _CONFIG = st.fixed_dictionaries(
-    {"tool_calls": st.booleans(), "reasoning": st.booleans(), "starts_in_reasoning": st.booleans()}
+    {
+        "tool_calls": st.booleans(),
+        "reasoning": st.booleans(),
+        "starts_in_reasoning": st.booleans(),
+        "tool_names": st.one_of(st.none(), st.lists(_NAMES, min_size=1, max_size=3)),
+    }
 )
 
 
@@ -424,10 +459,21 @@ def test_random_multi_splits_give_the_same_result(
 _CLEAN_TEXT = st.text(alphabet=st.sampled_from(list("abc xyz.,!?\n'é日🌍0")), min_size=1, max_size=15).filter(
     lambda t: not t[0].isspace()
 )
-_CLEAN_CALL = st.tuples(_NAMES, _ARGS).filter(
-    # a closing tag inside a JSON string ends the block (as vLLM's parser does): not a well-formed reply
-    lambda call: not re.search(r"</?(tool|function)_call>", json.dumps(call[1]))
-)
+_CLEAN_CALL = st.tuples(_NAMES, _ARGS, st.sampled_from(["json", "python", "function", "fence"]))
+# Tag text inside JSON strings (`"echo </tool_call>"`, `"</think>"`) is part of well-formed replies now: block
+# boundaries are found outside JSON strings (issue 18 class 2; this test used to exclude such arguments).
+
+
+def _written_call(name: str, args: dict[str, Any], style: str) -> str:
+    body = json.dumps({"name": name, "arguments": args})
+    if style == "python" and "'" not in body and '\\"' not in body:  # a Python-style dict, repaired
+        python = body.replace('"', "'")
+        return f"<tool_call>\n{python}\n</tool_call>\n"
+    if style == "function":
+        return f"<function={name}>{json.dumps(args, ensure_ascii=False)}</function>\n"
+    if style == "fence":  # the tools offered include `name` (see `run` below)
+        return f"```json\n{body}\n```\n"
+    return f"<tool_call>\n{body}\n</tool_call>\n"
 
 
 @settings(max_examples=150, deadline=None)
@@ -437,6 +483,7 @@ _CLEAN_CALL = st.tuples(_NAMES, _ARGS).filter(
             st.tuples(st.just("text"), _CLEAN_TEXT),
             st.tuples(st.just("think"), _CLEAN_TEXT),
             st.tuples(st.just("call"), _CLEAN_CALL),
+            st.tuples(st.just("think_call"), st.tuples(_CLEAN_TEXT, _CLEAN_CALL)),
         ),
         max_size=8,
     ),
@@ -445,7 +492,7 @@ _CLEAN_CALL = st.tuples(_NAMES, _ARGS).filter(
 def test_well_formed_replies_parse_to_what_was_written(
     segments: list[tuple[str, Any]], data: st.DataObject
 ) -> None:
-    text, content, reasoning, calls = "", "", "", []
+    text, content, reasoning, calls, names = "", "", "", [], set()
     for kind, value in segments:
         if kind == "text":
             text += value
@@ -454,12 +501,15 @@ def test_well_formed_replies_parse_to_what_was_written(
             text += f"<think>\n{value}</think>\n"
             reasoning += value
         else:
-            name, args = value
-            text += f"<tool_call>\n{json.dumps({'name': name, 'arguments': args})}\n</tool_call>\n"
+            thought, (name, args, style) = value if kind == "think_call" else ("", value)
+            call = _written_call(name, args, "json" if kind == "think_call" and style == "fence" else style)
+            text += f"<think>\n{thought}{call.rstrip()}</think>\n" if kind == "think_call" else call
+            reasoning += thought
+            names.add(name)
             calls.append((len(calls), f"call_{len(calls)}", name, json.dumps(args, ensure_ascii=False)))
     cuts = sorted(set(data.draw(st.lists(st.integers(0, len(text)), max_size=10))))
     pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
-    r = run(pieces)
+    r = run(pieces, tool_names=names)
     assert r.reasoning == reasoning
     assert r.calls == calls
     assert r.content == content
