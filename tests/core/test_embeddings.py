@@ -87,7 +87,8 @@ def test_vectors_come_back_in_input_order_across_batches(replica: Replica, drive
         3,
         2,
     ]
-    assert result.batches == 4 and result.gateway == gateway
+    assert result.batches == 4
+    assert result.gateway == gateway
 
 
 def test_default_chunk_size_stays_inside_the_gateways_limit(replica: Replica, driver: str) -> None:
@@ -98,13 +99,12 @@ def test_default_chunk_size_stays_inside_the_gateways_limit(replica: Replica, dr
     assert sizes == [5, MAX_BATCH["aimlapi"], MAX_BATCH["aimlapi"]]
 
 
-def test_a_chunk_size_above_the_gateways_limit_is_the_gateways_typed_400(
-    replica: Replica, driver: str
-) -> None:
+def test_a_chunk_size_over_the_limit_is_the_gateways_typed_400(replica: Replica, driver: str) -> None:
     texts = [f"t{i}" for i in range(MAX_BATCH["apipie"] + 1)]
     with pytest.raises(BadRequestError) as caught:
         embed(embedder(replica, "apipie", chunk_size=len(texts)), texts, driver)
-    assert caught.value.status_code == 400 and "at most" in caught.value.message
+    assert caught.value.status_code == 400
+    assert "at most" in caught.value.message
 
 
 async def test_async_batches_run_with_bounded_concurrency() -> None:
@@ -133,7 +133,8 @@ async def test_async_batches_run_with_bounded_concurrency() -> None:
     await client.aclose()
     assert result.vectors == [[float(n)] for n in range(1, 13)]
     assert peak == 3
-    assert result.usage is not None and result.usage.total_tokens == 12
+    assert result.usage is not None
+    assert result.usage.total_tokens == 12
 
 
 # --- usage -------------------------------------------------------------------------------------------------
@@ -154,9 +155,11 @@ def test_usage_is_reported_once_per_call(
     seen: list[Usage] = []
     client = embedder(replica, gateway, model=model, chunk_size=4, usage_hook=seen.append)
     result = embed(client, TEXTS, driver)
-    assert len(seen) == 1 and seen[0] is result.usage
+    assert len(seen) == 1
+    assert seen[0] is result.usage
     usage = seen[0]
-    assert usage.gateway == gateway and usage.completion_tokens == 0
+    assert usage.gateway == gateway
+    assert usage.completion_tokens == 0
     assert usage.prompt_tokens == usage.total_tokens > len(TEXTS)
     assert (usage.cost_usd is not None and usage.cost_usd > 0) is has_cost
     assert len(usage.raw["batches"]) == 3
@@ -218,7 +221,7 @@ def test_base64_replies_are_decoded_to_lists_of_floats(replica: Replica, driver:
     client = embedder(replica, gateway, encoding_format="base64", dimensions=64)
     result = embed(client, TEXTS[:3], driver)
     assert all(isinstance(v, list) and len(v) == 64 and type(v[0]) is float for v in result.vectors)
-    for text, got in zip(TEXTS[:3], result.vectors):
+    for text, got in zip(TEXTS[:3], result.vectors, strict=True):
         assert got == pytest.approx(vector(text, 64), abs=1e-6)
     assert embedding_requests(replica, gateway)[0].json["encoding_format"] == "base64"
 
@@ -231,9 +234,7 @@ def test_dimensions_is_sent_and_the_float_default_is_not(replica: Replica, drive
     assert second == {"model": "text-embedding-3-small", "input": ["a"]}
 
 
-def test_dimensions_on_a_model_without_them_is_the_gateways_typed_error(
-    replica: Replica, driver: str
-) -> None:
+def test_dimensions_on_a_model_without_them_is_a_typed_error(replica: Replica, driver: str) -> None:
     client = embedder(replica, "apipie", model="text-embedding-ada-002", dimensions=256)
     with pytest.raises(BadRequestError, match="does not support specifying dimensions"):
         embed(client, ["a"], driver)
@@ -264,11 +265,14 @@ def test_failover_serves_every_batch_from_one_gateway(
     client = embedder(replica, ["apipie", "aimlapi"], max_retries=0, chunk_size=4, dimensions=16)
     with caplog.at_level(logging.WARNING, logger="hermes_gateway"):
         result = embed(client, TEXTS, driver)
-    assert result.gateway == "aimlapi" and result.usage is not None and result.usage.gateway == "aimlapi"
+    assert result.gateway == "aimlapi"
+    assert result.usage is not None
+    assert result.usage.gateway == "aimlapi"
     assert result.vectors == [pytest.approx(vector(t, 16)) for t in TEXTS]
     assert len(embedding_requests(replica, "apipie")) == 1
     assert len(embedding_requests(replica, "aimlapi")) == 3
-    assert "failing over from apipie to aimlapi" in caplog.text and KEY not in caplog.text
+    assert "failing over from apipie to aimlapi" in caplog.text
+    assert KEY not in caplog.text
 
 
 def test_no_failover_after_a_request_error(replica: Replica, driver: str) -> None:
@@ -299,7 +303,8 @@ def test_an_echoed_key_is_redacted_from_the_error(replica: Replica, driver: str)
     client = embedder(replica, "apipie")
     with pytest.raises(AuthenticationError) as caught:
         embed(client, ["a"], driver)
-    assert KEY not in str(caught.value) and KEY not in repr(caught.value.body)
+    assert KEY not in str(caught.value)
+    assert KEY not in repr(caught.value.body)
     assert KEY not in repr(client)
 
 
