@@ -1,7 +1,8 @@
-"""`GatewayEmbedding` in LlamaIndex: VectorStoreIndex and Settings.embed_model (replayed from cassettes), token
-counting through the callback and instrumentation events, embed_batch_size, async, and the key.
+"""`GatewayEmbedding` in LlamaIndex: VectorStoreIndex and Settings.embed_model (replayed from cassettes),
+token counting through the callback and instrumentation events, embed_batch_size, async, and the key.
 
-Cassettes: cassettes/replica/llamaindex/ (`python -m tests.record_cassettes tests/llamaindex/test_embedding.py`).
+Cassettes: cassettes/replica/llamaindex/
+(`python -m tests.record_cassettes tests/llamaindex/test_embedding.py`).
 """
 
 from __future__ import annotations
