@@ -134,6 +134,27 @@ def _invalid(gateway: str, status: int, what: str, payload: Any) -> InvalidRespo
     )
 
 
+def loads_reply(content: bytes) -> Any:
+    """The reply's JSON with every integer literal read as a float (`parse_int=float`).
+
+    Vectors then hold only floats (a `0` or `1` in a vector is a float too) and need no per-number
+    conversion: `parse_vectors` only checks that they are numbers, at C speed, without copying them.
+    Integers elsewhere (token counts, indices) become floats and are read back with `int()`.
+    """
+    return json.loads(content, parse_int=float)
+
+
+def _integers(value: Any) -> Any:
+    """`value` with the whole floats `loads_reply` made turned back into ints (for error bodies: codes)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v) for v in value]
+    return value
+
+
 def _decode_base64(value: str) -> list[float]:
     values = array.array("f")
     values.frombytes(base64.b64decode(value, validate=True))
@@ -152,7 +173,7 @@ def parse_vectors(
     partial answer.
     """
     if isinstance(payload, dict) and payload.get("error") and not payload.get("data"):
-        raise error_from_payload(payload, gateway=gateway, headers=headers)
+        raise error_from_payload(_integers(payload), gateway=gateway, headers=headers)
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, list):
         raise _invalid(gateway, status, "has no `data` list", payload)
@@ -163,6 +184,8 @@ def parse_vectors(
         if not isinstance(item, dict):
             raise _invalid(gateway, status, "has an item that is not an object", payload)
         index = item.get("index", position)
+        if isinstance(index, float) and index.is_integer():  # loads_reply reads integers as floats
+            index = int(index)
         if not isinstance(index, int) or not 0 <= index < expected or vectors[index] is not None:
             what = f"has a missing, repeated or out-of-range index {index!r}"
             raise _invalid(gateway, status, what, payload)
@@ -171,7 +194,8 @@ def parse_vectors(
             if isinstance(raw, str):
                 vectors[index] = _decode_base64(raw)
             elif isinstance(raw, list) and raw:
-                vectors[index] = list(map(float, raw))
+                sum(raw)  # TypeError unless every item is a number: a check at C speed, no copy
+                vectors[index] = raw if type(raw[0]) is float else list(map(float, raw))
             else:
                 raise TypeError("not a list of numbers")
         except (TypeError, ValueError, binascii.Error) as exc:
@@ -196,9 +220,10 @@ def batch_usage(
     meta = payload.get("meta")
     if not isinstance(raw, dict):
         return None
+    raw = _integers(raw)  # token counts, read as floats by loads_reply
     usage = usage_from(
         raw,
-        meta=meta if isinstance(meta, dict) else None,
+        meta=_integers(meta) if isinstance(meta, dict) else None,
         gateway=gateway,
         model=str(payload.get("model") or model),
         provider=payload.get("provider") if isinstance(payload.get("provider"), str) else None,

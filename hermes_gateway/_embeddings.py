@@ -21,7 +21,6 @@ Per call:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from ._embedding_wire import (
     batch_usage,
     check_inputs,
     check_options,
+    loads_reply,
     merge_usage,
     parse_vectors,
     request_body,
@@ -190,7 +190,7 @@ class EmbeddingsClient:
         """A 2xx body → the batch (typed errors for what is not a usable reply)."""
         status = response.status_code
         try:
-            payload = json.loads(content)
+            payload = loads_reply(content)
         except ValueError as exc:
             text = content.decode("utf-8", errors="replace")
             raise InvalidResponseError(

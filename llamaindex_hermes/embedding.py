@@ -95,6 +95,7 @@ class GatewayEmbedding(BaseEmbedding):
 
     _client: GatewayClient | FailoverClient | None = PrivateAttr(default=None)
     _embedder: EmbeddingsClient | None = PrivateAttr(default=None)
+    _built_for: tuple[Any, ...] = PrivateAttr(default=())
 
     def __init__(
         self,
@@ -119,10 +120,25 @@ class GatewayEmbedding(BaseEmbedding):
         }
         super().__init__(**fields, **kwargs)
 
+    def _settings(self) -> tuple[Any, ...]:
+        """What the client is built from: a field edited after construction means a new client."""
+        fields = (
+            "model_name", "gateway", "api_key", "base_url", "dimensions", "encoding_format", "timeout",
+            "max_retries", "default_headers", "allow_insecure_http", "usage_hook",
+        )  # fmt: skip
+        values = (getattr(self, name) for name in fields)
+        return tuple(v.copy() if isinstance(v, (dict, list)) else v for v in values)
+
     @model_validator(mode="after")
     def _build(self) -> Self:
         """Every check at construction, by building the client once (unknown gateway, bad or plain-http
         URL, a mapping naming other gateways, no model for `openai`)."""
+        self._make_client()
+        return self
+
+    def _make_client(self) -> None:
+        previous = self._client
+        self._built_for = self._settings()
         self._client = create_client(
             self.gateways,
             api_key=self.api_key,
@@ -141,7 +157,8 @@ class GatewayEmbedding(BaseEmbedding):
             usage_hook=self.usage_hook,
             client=self._client,
         )
-        return self
+        if previous is not None:  # settings changed: the old routes' pools are not used again
+            previous.close()
 
     @property
     def gateways(self) -> tuple[str, ...]:
@@ -152,8 +169,10 @@ class GatewayEmbedding(BaseEmbedding):
         return "GatewayEmbedding"
 
     def _client_for_call(self) -> EmbeddingsClient:
+        if self._embedder is None or self._built_for != self._settings():
+            self._make_client()
         embedder = self._embedder
-        assert embedder is not None  # set by the validator
+        assert embedder is not None  # set by _build
         return embedder
 
     def _report(self, result: EmbeddingResult, count: int) -> list[list[float]]:

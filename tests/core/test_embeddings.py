@@ -322,6 +322,8 @@ def test_missing_key_names_the_variable_and_sends_nothing(replica: Replica, driv
         ({"data": [{"index": 0, "embedding": [0.1]}]}, "1 vectors for 2 inputs"),
         ({"data": [{"index": 0, "embedding": [0.1]}, {"index": 0, "embedding": [0.2]}]}, "repeated"),
         ({"data": [{"index": 0, "embedding": "%%%"}, {"index": 1, "embedding": [1]}]}, "not numbers"),
+        ({"data": [{"index": 0, "embedding": [0.1, None]}, {"index": 1, "embedding": [1]}]}, "not numbers"),
+        ({"data": [{"index": 0, "embedding": [0.1, "x"]}, {"index": 1, "embedding": [1]}]}, "not numbers"),
         ("not json at all", "not JSON"),
     ],
 )
@@ -332,6 +334,20 @@ def test_unusable_replies_are_typed_errors(replica: Replica, driver: str, reply:
     assert caught.value.gateway == "apipie"
     if error != "upstream exploded":
         assert isinstance(caught.value, InvalidResponseError)
+
+
+def test_integers_in_a_vector_come_back_as_floats(replica: Replica, driver: str) -> None:
+    reply = {
+        "data": [{"index": 1, "embedding": [1, 0.5]}, {"index": 0, "embedding": [0, -2]}],
+        "usage": {"prompt_tokens": 4, "total_tokens": 4},
+    }
+    replica.apipie.enqueue(Fault.script_chunks([reply], path=EMBEDDINGS_PATH))
+    result = embed(embedder(replica, "apipie"), ["a", "b"], driver)
+    assert result.vectors == [[0.0, -2.0], [1.0, 0.5]]
+    assert all(type(x) is float for v in result.vectors for x in v)
+    assert result.usage is not None
+    assert result.usage.prompt_tokens == 4
+    assert type(result.usage.prompt_tokens) is int
 
 
 def test_one_client_embeds_across_event_loops(replica: Replica) -> None:

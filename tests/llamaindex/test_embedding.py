@@ -124,6 +124,15 @@ def test_embed_batch_size_is_honoured_and_async_is_bounded(replica: Replica) -> 
     assert embed_model.get_query_embedding("text") == pytest.approx(vector("text", 16))
 
 
+def test_a_setting_changed_after_construction_is_used(replica: Replica) -> None:
+    embed_model = GatewayEmbedding(
+        gateway="aimlapi", api_key=KEY, base_url=replica.aimlapi.base_url, dimensions=8
+    )
+    assert len(embed_model.get_text_embedding("a")) == 8
+    embed_model.dimensions = 32
+    assert embed_model.get_text_embedding("a") == pytest.approx(vector("a", 32))
+
+
 def test_errors_are_typed_and_bad_input_is_refused(replica: Replica) -> None:
     embed_model = GatewayEmbedding(
         gateway="aimlapi", api_key=KEY, base_url=replica.aimlapi.base_url, max_retries=0
