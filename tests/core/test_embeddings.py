@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from hermes_gateway import (
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     EmbeddingResult,
@@ -355,3 +357,31 @@ def test_one_client_embeds_across_event_loops(replica: Replica) -> None:
     first = asyncio.run(client.aembed(["a"]))
     second = asyncio.run(client.aembed(["a"]))
     assert first.vectors == second.vectors
+
+
+def test_a_slow_reply_times_out_and_is_retried(replica: Replica, driver: str) -> None:
+    replica.apipie.enqueue(Fault(delay_before_headers=1.0, path=EMBEDDINGS_PATH))
+    result = embed(embedder(replica, "apipie", timeout=0.3, dimensions=8), ["a"], driver)
+    assert result.vectors == [pytest.approx(vector("a", 8))]
+    assert len(embedding_requests(replica, "apipie")) == 2
+
+
+def test_timeouts_spent_are_a_typed_timeout(replica: Replica, driver: str) -> None:
+    replica.apipie.enqueue(*[Fault(delay_before_headers=1.0, path=EMBEDDINGS_PATH)] * 2)
+    with pytest.raises(APITimeoutError):
+        embed(embedder(replica, "apipie", timeout=0.3, max_retries=1), ["a"], driver)
+
+
+def test_a_gateway_without_a_key_is_skipped(replica: Replica, driver: str) -> None:
+    client = embedder(replica, ["apipie", "aimlapi"], api_key={"aimlapi": KEY}, dimensions=8)
+    result = embed(client, ["a"], driver)
+    assert result.gateway == "aimlapi"
+    assert replica.apipie.requests == []
+
+
+def test_the_client_pickles_and_keeps_its_key_out_of_repr(replica: Replica) -> None:
+    client = embedder(replica, "aimlapi", dimensions=8)
+    clone = pickle.loads(pickle.dumps(client))
+    _OPEN.append(clone)
+    assert clone.embed(["a"]).vectors == client.embed(["a"]).vectors
+    assert KEY not in repr(clone)

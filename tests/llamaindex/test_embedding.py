@@ -8,6 +8,7 @@ Cassettes: cassettes/replica/llamaindex/
 from __future__ import annotations
 
 import asyncio
+import pickle
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -144,6 +145,14 @@ def test_errors_are_typed_and_bad_input_is_refused(replica: Replica) -> None:
     with pytest.raises(Exception, match="upstream busy") as caught:
         embed_model.get_text_embedding("hello")
     assert type(caught.value).__name__ == "ServerError"
+
+
+def test_a_pickled_copy_embeds_the_same(replica: Replica) -> None:
+    embed_model = GatewayEmbedding(
+        gateway="aimlapi", api_key=KEY, base_url=replica.aimlapi.base_url, dimensions=8
+    )
+    clone = pickle.loads(pickle.dumps(embed_model))
+    assert clone.get_text_embedding("a b") == embed_model.get_text_embedding("a b")
 
 
 def test_the_key_never_shows() -> None:
