@@ -1,56 +1,25 @@
-"""Retrieval-augmented generation with LlamaIndex: a VectorStoreIndex over examples/data/, answered by Hermes
-through a streaming query engine, with the sources it used.
+"""Retrieval-augmented generation with LlamaIndex on one key: a VectorStoreIndex over examples/data/
+embedded by the gateway's embedding model (`GatewayEmbedding`), answered by Hermes through a streaming query
+engine, with the sources it used.
 
     python examples/llamaindex_rag.py ["your question"]
 
-The embedding is a small deterministic one defined here (hashed bag of words), so the example runs offline
-with nothing to download; swap in any LlamaIndex embedding model for real use.
+Both the embeddings and the answer go through APIpie with APIPIE_API_KEY; without a key the example replays
+its recorded cassette.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
 import sys
 from pathlib import Path
 
 from _replay import replaying
-from llama_index.core import Document, VectorStoreIndex
-from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core import Document, Settings, VectorStoreIndex
 
-from llamaindex_hermes import Hermes
+from llamaindex_hermes import GatewayEmbedding, Hermes
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_QUESTION = "How does APIpie report the cost of a request?"
-
-
-class HashedBagOfWordsEmbedding(BaseEmbedding):
-    """Each lower-cased word hashed into one of `dim` buckets, L2-normalised: texts that share words get
-    similar vectors. Deterministic and offline; good enough to pick the right file out of three."""
-
-    dim: int = 256
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "HashedBagOfWordsEmbedding"
-
-    def _embed(self, text: str) -> list[float]:
-        vector = [0.0] * self.dim
-        for word in re.findall(r"\w+", text.lower()):
-            bucket = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % self.dim
-            vector[bucket] += 1.0
-        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-        return [v / norm for v in vector]
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embed(query)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embed(text)
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._embed(query)
 
 
 def load_documents() -> list[Document]:
@@ -62,7 +31,9 @@ def load_documents() -> list[Document]:
 
 
 def main(question: str) -> None:
-    index = VectorStoreIndex.from_documents(load_documents(), embed_model=HashedBagOfWordsEmbedding())
+    # text-embedding-3-small (APIpie's default embedding model) at 256 dimensions: plenty for a few files.
+    Settings.embed_model = GatewayEmbedding(gateway="apipie", dimensions=256)
+    index = VectorStoreIndex.from_documents(load_documents())
     llm = Hermes(model="hermes-3-llama-3.1-70b", gateway="apipie", temperature=0)
     engine = index.as_query_engine(llm=llm, streaming=True, similarity_top_k=1)
     response = engine.query(question)

@@ -18,6 +18,14 @@ from ._catalog import (
     warn_if_deprecated,
 )
 from ._client import GatewayClient, UsageHook
+from ._embedding_models import (
+    DEFAULT_EMBEDDING_MODEL,
+    EMBEDDING_MODELS,
+    EmbeddingModelInfo,
+    lookup_embedding,
+)
+from ._embedding_wire import EmbeddingResult, InvalidEmbeddingInputError
+from ._embeddings import EmbeddingsClient
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -56,7 +64,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CATALOG_GATEWAYS",
+    "DEFAULT_EMBEDDING_MODEL",
     "DIALECTS",
+    "EMBEDDING_MODELS",
     "APIConnectionError",
     "APITimeoutError",
     "AsyncChatStream",
@@ -70,6 +80,9 @@ __all__ = [
     "ContextWindowExceededError",
     "Deprecation",
     "Dialect",
+    "EmbeddingModelInfo",
+    "EmbeddingResult",
+    "EmbeddingsClient",
     "FailoverChatStream",
     "FailoverClient",
     "GatewayClient",
@@ -78,6 +91,7 @@ __all__ = [
     "HermesModelDeprecatedWarning",
     "HermesTextParser",
     "InsufficientCreditsError",
+    "InvalidEmbeddingInputError",
     "InvalidResponseError",
     "MissingAPIKeyError",
     "ModelInfo",
@@ -100,6 +114,7 @@ __all__ = [
     "get_dialect",
     "json_schema_system_prompt",
     "lookup",
+    "lookup_embedding",
     "resolve_model_id",
     "warn_if_deprecated",
 ]

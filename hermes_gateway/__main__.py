@@ -1,4 +1,5 @@
-"""`python -m hermes_gateway models [--gateway G] [--live] [--json]`: the Hermes models, one row per gateway.
+"""`python -m hermes_gateway models [--gateway G] [--live] [--json] [--embeddings]`: the Hermes models (or,
+with `--embeddings`, the embedding models: `_embedding_listing`), one row per gateway.
 
 Offline it prints the built-in catalog; `--live` asks each gateway's Models route (no key needed) and lays
 what it says over the catalog: current ids, limits and prices, which models are listed today, and Hermes
@@ -12,6 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from . import _embedding_listing
 from ._catalog import BUILTIN_MODELS, CATALOG_GATEWAYS, ModelInfo
 from ._exceptions import GatewayError
 from ._models_api import LiveModel, MergedModel, fetch_models, is_hermes, merge_live
@@ -45,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--gateway", choices=(*CATALOG_GATEWAYS, "all"), default="all")
     models.add_argument("--live", action="store_true", help="fetch and merge the gateways' live model lists")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    models.add_argument(
+        "--embeddings", action="store_true", help="list the embedding models (dimensions, context, default)"
+    )
     return parser
 
 
@@ -152,8 +157,29 @@ def _as_json(merged: MergedModel) -> dict[str, Any]:
     }
 
 
+def _embeddings_command(args: argparse.Namespace, gateways: tuple[str, ...]) -> int:
+    if args.live:
+        live: list[LiveModel] = []
+        for gateway in gateways:
+            try:
+                live += fetch_models(gateway)
+            except (GatewayError, ValueError) as exc:
+                print(f"error: could not fetch the {gateway} model list: {exc}", file=sys.stderr)
+                return 1
+        rows = _embedding_listing.live_rows(live)
+    else:
+        rows = _embedding_listing.builtin_rows(gateways)
+    if args.json:
+        print(json.dumps([row.as_json() for row in rows], indent=2))
+    else:
+        print(_embedding_listing.render(rows))
+    return 0
+
+
 def _models_command(args: argparse.Namespace) -> int:
     gateways: tuple[str, ...] = CATALOG_GATEWAYS if args.gateway == "all" else (args.gateway,)
+    if args.embeddings:
+        return _embeddings_command(args, gateways)
     if args.live:
         live: list[LiveModel] = []
         for gateway in gateways:

@@ -63,6 +63,9 @@ class LiveModel:
     available: bool | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
+    kind: str = ""
+    """What the route calls the model, lower-cased (APIpie `type`, e.g. `llm`, `embedding`; AI/ML API
+    `type`, e.g. `openai/chat-completions`): `is_embedding` reads it."""
 
     @property
     def price(self) -> Price | None:
@@ -159,6 +162,7 @@ def _apipie_entry(entry: Mapping[str, Any]) -> LiveModel | None:
         reasoning=True if "reasoning" in kinds else None,
         available=all(flags) if flags else None,
         description=_text(entry.get("description")),
+        kind=" ".join(k for k in (_text(entry.get("type")), _text(entry.get("subtype"))) if k).lower(),
     )
 
 
@@ -218,6 +222,7 @@ def _aimlapi_entry(entry: Mapping[str, Any]) -> LiveModel | None:
         reasoning=True if any(d == "reasoning" or d.endswith(".reasoning") for d in declared) else None,
         aliases=tuple(_strings(entry.get("aliases"))),
         description=_text(info.get("description")),
+        kind=" ".join([_text(entry.get("type")), *_strings(entry.get("tags"))]).lower(),
     )
 
 

@@ -13,5 +13,12 @@ print(cb.total_cost)
 
 from langchain_hermes._usage_callback import HermesUsageCallbackHandler, ModelUsage, get_hermes_usage_callback
 from langchain_hermes.chat_models import ChatHermes
+from langchain_hermes.embeddings import GatewayEmbeddings
 
-__all__ = ["ChatHermes", "HermesUsageCallbackHandler", "ModelUsage", "get_hermes_usage_callback"]
+__all__ = [
+    "ChatHermes",
+    "GatewayEmbeddings",
+    "HermesUsageCallbackHandler",
+    "ModelUsage",
+    "get_hermes_usage_callback",
+]

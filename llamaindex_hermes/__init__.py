@@ -12,5 +12,13 @@ from __future__ import annotations
 
 from llamaindex_hermes._convert import INVALID_ARGUMENTS_KEY
 from llamaindex_hermes.base import DEFAULT_CONTEXT_WINDOW, GATEWAYS, Hermes
+from llamaindex_hermes.embedding import EmbeddingUsageEvent, GatewayEmbedding
 
-__all__ = ["DEFAULT_CONTEXT_WINDOW", "GATEWAYS", "INVALID_ARGUMENTS_KEY", "Hermes"]
+__all__ = [
+    "DEFAULT_CONTEXT_WINDOW",
+    "GATEWAYS",
+    "INVALID_ARGUMENTS_KEY",
+    "EmbeddingUsageEvent",
+    "GatewayEmbedding",
+    "Hermes",
+]

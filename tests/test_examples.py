@@ -32,12 +32,17 @@ NAMES = (
     "langchain_streaming_usage",
     "structured_output",
     "lcel_pipeline",
+    "langchain_retrieval",
     "llamaindex_rag",
     "llamaindex_agent",
     "vision",
     "failover",
 )
-KEY_BY_EXAMPLE = {"langchain_agent": "AIMLAPI_API_KEY", "failover": "APIPIE_API_KEY and AIMLAPI_API_KEY"}
+KEY_BY_EXAMPLE = {
+    "langchain_agent": "AIMLAPI_API_KEY",
+    "langchain_retrieval": "AIMLAPI_API_KEY",
+    "failover": "APIPIE_API_KEY and AIMLAPI_API_KEY",
+}
 TIMEOUT = 120
 
 
@@ -203,6 +208,13 @@ def test_rag_answer_comes_from_the_right_document(runs: dict[str, Run]) -> None:
     assert re.search(r"answer: +\S", out)
     assert re.findall(r"source: (\S+)", out) == ["apipie.md"]
     assert "apipie.md" in re.search(r"answer: (.+)", out).group(1)  # type: ignore[union-attr]  # the context reached the model
+
+
+def test_langchain_retrieval_answers_from_the_retrieved_file(runs: dict[str, Run]) -> None:
+    out = ok(runs["langchain_retrieval"])
+    assert re.findall(r"source: (\S+)", out) == ["aimlapi.md"]  # the embeddings found the right file
+    answer = re.search(r"answer: +(.+)", out).group(1)  # type: ignore[union-attr]
+    assert "aimlapi.md" in answer  # the retrieved context reached the model
 
 
 def test_llamaindex_agent_called_its_tool(runs: dict[str, Run]) -> None:

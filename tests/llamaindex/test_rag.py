@@ -1,20 +1,15 @@
-"""A RAG pipeline with `Hermes` as the LLM: VectorStoreIndex over a few in-test documents, retrieved with a
-small deterministic embedding (hashed bag of words, defined here so the test is offline), answered by a
-streaming query engine, sync and async. Replayed from cassettes/replica/llamaindex/.
+"""A RAG pipeline on one key: VectorStoreIndex over a few in-test documents embedded by `GatewayEmbedding`
+(text-embedding-3-small on APIpie), answered by `Hermes` through a streaming query engine, sync and async.
+Replayed from cassettes/replica/llamaindex/.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
-
 import pytest
 from llama_index.core import Document, VectorStoreIndex
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.base.response.schema import AsyncStreamingResponse, StreamingResponse
 
-from llamaindex_hermes import Hermes
+from llamaindex_hermes import GatewayEmbedding, Hermes
 from tests import cassette_support
 
 CASSETTE_SUITE = "llamaindex"
@@ -36,36 +31,17 @@ DOCUMENTS = [
 QUESTION = "How tall is the Eiffel Tower in Paris?"
 
 
-class HashedBagOfWordsEmbedding(BaseEmbedding):
-    """Deterministic, offline embedding: each lower-cased word hashed (sha256) into one of `dim` buckets,
-    L2-normalised. Texts sharing words get similar vectors, which is all retrieval needs here."""
-
-    dim: int = 64
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "HashedBagOfWordsEmbedding"
-
-    def _embed(self, text: str) -> list[float]:
-        vector = [0.0] * self.dim
-        for word in re.findall(r"\w+", text.lower()):
-            bucket = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % self.dim
-            vector[bucket] += 1.0
-        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-        return [v / norm for v in vector]
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embed(query)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embed(text)
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._embed(query)
+def make_embedding() -> GatewayEmbedding:
+    return GatewayEmbedding(
+        gateway="apipie",
+        base_url=cassette_support.gateway_base_url("apipie"),
+        api_key=cassette_support.gateway_api_key("apipie"),
+        dimensions=64,
+    )
 
 
 def make_index() -> VectorStoreIndex:
-    return VectorStoreIndex.from_documents(DOCUMENTS, embed_model=HashedBagOfWordsEmbedding())
+    return VectorStoreIndex.from_documents(DOCUMENTS, embed_model=make_embedding())
 
 
 def make_llm() -> Hermes:

@@ -12,6 +12,7 @@ takes scripted faults. It does not import hermes_gateway: it is an independent c
 from __future__ import annotations
 
 from ._brain import BrainError, Reply, count_tokens, pieces, think
+from ._embeddings import EMBEDDING_MODELS, EMBEDDINGS_PATH, MAX_BATCH, EmbeddingModel, vector
 from ._faults import PASS, Fault, http_date
 from ._handler import CHAT_PATH, RecordedRequest
 from ._models import DIALECTS, MODELS, Dialect, ReplicaModel, find_model
@@ -20,10 +21,14 @@ from ._server import Replica, ReplicaServer
 __all__ = [
     "CHAT_PATH",
     "DIALECTS",
+    "EMBEDDINGS_PATH",
+    "EMBEDDING_MODELS",
+    "MAX_BATCH",
     "MODELS",
     "PASS",
     "BrainError",
     "Dialect",
+    "EmbeddingModel",
     "Fault",
     "RecordedRequest",
     "Replica",
@@ -35,4 +40,5 @@ __all__ = [
     "http_date",
     "pieces",
     "think",
+    "vector",
 ]

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from ._brain import Reply, count_tokens, pieces, text_of
+from ._embeddings import embedding_models_aimlapi, embedding_models_apipie
 from ._models import MODELS, Dialect, ReplicaModel
 
 CREATED = 1767225600
@@ -403,6 +404,7 @@ def _apipie_models(query: dict[str, str], detailed: bool) -> dict[str, Any]:
                 "max_response_tokens": e["out"],
             }
         )
+    rows.extend(embedding_models_apipie())
     for key in ("type", "subtype", "provider"):
         if key in query:
             rows = [r for r in rows if str(r[key]) == query[key]]
@@ -461,7 +463,7 @@ def models_body(dialect: Dialect, path: str, query: dict[str, str]) -> dict[str,
             "info": {"name": "GPT-4o", "developer": "OpenAI", "contextLength": 128000, "outputMax": 16384},
             "tags": ["text-to-text"],
         }
-        return {"object": "list", "data": [*data, gpt]}
+        return {"object": "list", "data": [*data, gpt, *embedding_models_aimlapi()]}
     rows = [
         {
             "id": m.id,

@@ -23,6 +23,7 @@ from ._dialects import (
     problem_json,
     stream_events,
 )
+from ._embeddings import EMBEDDINGS_PATH, EmbeddingError, embeddings_reply
 from ._faults import Fault
 from ._models import Dialect, find_model
 
@@ -217,6 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         if req.method == "POST" and req.path == CHAT_PATH:
             self._chat(req, fault, counter)
+        elif req.method == "POST" and req.path == EMBEDDINGS_PATH:
+            self._embeddings(req, fault)
         elif req.method == "GET" and self._is_models_path(req.path):
             self._models(req, fault)
         else:
@@ -350,6 +353,23 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             bodies.append(completion_body(self.dialect, model, reply, request, counter))
         self._send_json(200, bodies if len(bodies) > 1 else bodies[0], fault)
+
+    def _embeddings(self, req: RecordedRequest, fault: Fault | None) -> None:
+        if not self._authorised(req):
+            self._send_error(401, _AUTH_MESSAGES[self.dialect], code="invalid_api_key", fault=fault)
+            return
+        if fault is not None and fault.error_in_200:
+            self._error_in_200(fault, stream=False)
+            return
+        if fault is not None and fault.chunks is not None:
+            self._custom(fault, stream=False)
+            return
+        try:
+            status, body, headers = embeddings_reply(self.dialect, req.json)
+        except EmbeddingError as err:
+            self._send_error(err.status, err.message, code=err.code, fault=fault)
+            return
+        self._send_json(status, body, fault, extra=headers)
 
     def _stream(self, model_id: str, request: dict[str, Any], reply: Reply, fault: Fault | None) -> None:
         model = find_model(self.dialect, model_id)

@@ -1,0 +1,181 @@
+"""`GatewayEmbeddings`: the gateways' embedding models as a LangChain `Embeddings`, on ChatHermes's key.
+
+Everything is the core's `EmbeddingsClient` (batching, failover, retries, base64, usage); this class holds
+the settings, validates them once at construction (by building the client), and maps lists to lists. The key
+is handled as for ChatHermes: a `SecretStr` (or one per gateway), read from the gateway's environment
+variable at construction when not given, never required before the first request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.embeddings import Embeddings
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from typing_extensions import Self
+
+from hermes_gateway import DEFAULT_EMBEDDING_MODEL, EmbeddingsClient, UsageHook, create_client
+from hermes_gateway._embedding_wire import DEFAULT_MAX_CONCURRENCY
+
+from .chat_models import GatewayLiteral, _ClientSlot, _with_env_keys
+
+if TYPE_CHECKING:
+    from hermes_gateway import FailoverClient, GatewayClient
+
+
+class GatewayEmbeddings(BaseModel, Embeddings):
+    """Embedding models on APIpie, AI/ML API or an OpenAI-compatible server, with the key ChatHermes uses.
+
+    ```python
+    from langchain_hermes import GatewayEmbeddings
+
+    embeddings = GatewayEmbeddings(gateway="aimlapi")      # text-embedding-3-small; key from AIMLAPI_API_KEY
+    vectors = embeddings.embed_documents(["first text", "second text"])
+    ```
+
+    Texts are sent in batches of `chunk_size` (default: the gateway's, 512), async batches run
+    `max_concurrency` at a time, and vectors always come back in input order as lists of floats. Unlike
+    `OpenAIEmbeddings` pointed at a gateway, it sends text, never token arrays, so any gateway model works.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
+
+    model: str | None = Field(default=None, validation_alias=AliasChoices("model", "model_name"))
+    """None: the first gateway's default (`text-embedding-3-small` on APIpie and AI/ML API); required for
+    `gateway="openai"`."""
+    gateway: GatewayLiteral | list[GatewayLiteral] = "apipie"
+    """A gateway or a list tried in order: the first batch fails over on an outage (5xx, 429, timeout), and
+    the gateway that served it serves every batch of the call, so vectors never mix embedding spaces."""
+    api_key: SecretStr | dict[GatewayLiteral, SecretStr] | None = None
+    """As for ChatHermes: from the gateway's env var when not given; a mapping per gateway for a list."""
+    base_url: str | dict[GatewayLiteral, str] | None = None
+    dimensions: int | None = Field(default=None, ge=1)
+    """Shorter vectors (OpenAI text-embedding-3 models); None: the model's own size."""
+    chunk_size: int | None = Field(default=None, ge=1)
+    """Texts per request; None: the gateway's default (512 on both gateways, 256 for `openai`)."""
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
+    """Async: batches in flight at once."""
+    encoding_format: Literal["float", "base64"] = "float"
+    """`base64` is smaller on the wire (decoded here to floats); only OpenAI-served models offer it."""
+    timeout: float | None = Field(default=None, gt=0.0)
+    max_retries: int | None = Field(default=None, ge=0)
+    default_headers: dict[str, str] | None = None
+    allow_insecure_http: bool = False
+    usage_hook: UsageHook | None = Field(default=None, exclude=True)
+    """Called once per call with its `Usage` (tokens, cost, gateway), as for chat."""
+
+    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+
+    @property
+    def gateways(self) -> tuple[str, ...]:
+        return (self.gateway,) if isinstance(self.gateway, str) else tuple(self.gateway)
+
+    @field_validator("gateway")
+    @classmethod
+    def _check_gateway_list(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and not value:
+            raise ValueError("gateway= needs at least one gateway, e.g. 'apipie' or ['apipie', 'aimlapi']")
+        return value
+
+    @model_validator(mode="after")
+    def _build(self) -> Self:
+        """Key from the environment, then every other check by building the client once (bad URLs,
+        unknown gateways, a mapping naming other gateways, a missing model for `openai`)."""
+        self.api_key = _with_env_keys(self.api_key, self.gateways)
+        if self.model is None:
+            self.model = DEFAULT_EMBEDDING_MODEL.get(self.gateways[0])
+        self._embedder(self._chat_client())
+        return self
+
+    # --- the client --------------------------------------------------------------------------------------
+
+    def _client_key(self) -> tuple[Any, ...]:
+        if isinstance(self.api_key, dict):
+            key: Any = tuple(sorted((g, k.get_secret_value()) for g, k in self.api_key.items()))
+        else:
+            key = self.api_key.get_secret_value() if self.api_key is not None else None
+        base_url = tuple(sorted(self.base_url.items())) if isinstance(self.base_url, dict) else self.base_url
+        headers = tuple(sorted(self.default_headers.items())) if self.default_headers else None
+        return (
+            self.gateways,
+            key,
+            base_url,
+            self.timeout,
+            self.max_retries,
+            headers,
+            self.allow_insecure_http,
+        )
+
+    def _chat_client(self) -> GatewayClient | FailoverClient:
+        """The routes (keys, URLs, pools, retries), built once and rebuilt if connection settings change."""
+        slot = self._slot
+        key = self._client_key()
+        if slot.client is not None and slot.key == key:
+            return slot.client
+        if slot.client is not None:
+            slot = self._slot = _ClientSlot()
+        with slot.lock:
+            if slot.client is None:
+                kwargs: dict[str, Any] = {
+                    "api_key": self.api_key,
+                    "base_url": self.base_url,
+                    "default_headers": self.default_headers,
+                    "allow_insecure_http": self.allow_insecure_http,
+                }
+                if self.timeout is not None:
+                    kwargs["timeout"] = self.timeout
+                if self.max_retries is not None:
+                    kwargs["max_retries"] = self.max_retries
+                slot.client = create_client(self.gateways, **kwargs)
+                slot.key = key
+            return slot.client
+
+    def _embedder(self, client: GatewayClient | FailoverClient) -> EmbeddingsClient:
+        return EmbeddingsClient(
+            model=self.model,
+            dimensions=self.dimensions,
+            encoding_format=self.encoding_format,
+            chunk_size=self.chunk_size,
+            max_concurrency=self.max_concurrency,
+            usage_hook=self.usage_hook,
+            client=client,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections (a new client is made if the object is used again)."""
+        slot, self._slot = self._slot, _ClientSlot()
+        if slot.client is not None:
+            slot.client.close()
+
+    async def aclose(self) -> None:
+        slot, self._slot = self._slot, _ClientSlot()
+        if slot.client is not None:
+            await slot.client.aclose()
+
+    # --- Embeddings ----------------------------------------------------------------------------------------
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """One vector per text, in order (InvalidEmbeddingInputError, a ValueError, for an empty list,
+        a non-string or an empty string the gateway would refuse: nothing is sent then)."""
+        return self._embedder(self._chat_client()).embed(texts).vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        return (await self._embedder(self._chat_client()).aembed(texts)).vectors
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return (await self.aembed_documents([text]))[0]
+
+
+__all__ = ["GatewayEmbeddings"]
