@@ -17,12 +17,14 @@ from ._catalog import (
     resolve_model_id,
     warn_if_deprecated,
 )
+from ._budget import Budget, UnknownCost, spending_cap, use_budget
 from ._client import GatewayClient, UsageHook
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     ContextWindowExceededError,
     GatewayError,
     InsufficientCreditsError,
@@ -41,6 +43,7 @@ from ._hermes_parser import HermesTextParser
 from ._json_mode import extract_json, json_schema_system_prompt
 from ._retry import RetryPolicy
 from ._stream import AsyncChatStream, ChatStream
+from ._telemetry import configure_telemetry
 from ._types import (
     ChatDelta,
     ChatRequest,
@@ -63,6 +66,8 @@ __all__ = [
     "AsyncFailoverChatStream",
     "AuthenticationError",
     "BadRequestError",
+    "Budget",
+    "BudgetExceededError",
     "ChatDelta",
     "ChatRequest",
     "ChatResult",
@@ -90,10 +95,12 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolMode",
+    "UnknownCost",
     "Usage",
     "UsageHook",
     "VisionNotSupportedError",
     "__version__",
+    "configure_telemetry",
     "create_client",
     "estimate_prompt_tokens",
     "extract_json",
@@ -101,5 +108,7 @@ __all__ = [
     "json_schema_system_prompt",
     "lookup",
     "resolve_model_id",
+    "spending_cap",
+    "use_budget",
     "warn_if_deprecated",
 ]
