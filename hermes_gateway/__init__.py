@@ -8,6 +8,7 @@ change. Adapters (`langchain_hermes`, `llamaindex_hermes`) build on `create_clie
 from __future__ import annotations
 
 from ._accumulator import StreamAccumulator
+from ._budget import Budget, UnknownCost, spending_cap, use_budget
 from ._catalog import (
     CATALOG_GATEWAYS,
     Deprecation,
@@ -17,7 +18,6 @@ from ._catalog import (
     resolve_model_id,
     warn_if_deprecated,
 )
-from ._budget import Budget, UnknownCost, spending_cap, use_budget
 from ._client import GatewayClient, UsageHook
 from ._exceptions import (
     APIConnectionError,
