@@ -43,9 +43,11 @@ try:
     from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, SpanKind, Status, StatusCode
 
     try:  # the proxy handed out before a meter provider is set; private in every API release so far
+        from opentelemetry.metrics import _internal as otel_metrics_internal
         from opentelemetry.metrics._internal import _ProxyMeterProvider as ProxyMeterProvider
     except ImportError:  # pragma: no cover - a future API that moved it: then only NoOp counts as "off"
         ProxyMeterProvider = NoOpMeterProvider  # type: ignore[misc,assignment]  # same role, older name
+        otel_metrics_internal = None  # type: ignore[assignment]  # then the public getters decide
 except ImportError:  # the `otel` extra is not installed: telemetry is off
     otel_trace = None  # type: ignore[assignment]  # a module or None: the off switch
 
@@ -96,6 +98,16 @@ _TOKEN_BUCKETS = [float(4**i) for i in range(14)]
 _DURATION_BUCKETS = [0.01 * 2**i for i in range(14)]
 
 _INSTRUMENTATION = "hermes_gateway"
+_UNKNOWN = object()
+_PROVIDERS_FROM_ENV = bool(
+    os.environ.get("OTEL_PYTHON_TRACER_PROVIDER") or os.environ.get("OTEL_PYTHON_METER_PROVIDER")
+)
+"""The API loads a provider named by these at its first getter call; then the getters must be asked."""
+# the API modules' globals, read as dicts: a module attribute read costs ~10x a dict lookup on these modules
+_trace_globals: dict[str, Any] = vars(otel_trace) if otel_trace is not None else {}
+_meter_globals: dict[str, Any] | None = (
+    vars(otel_metrics_internal) if otel_trace is not None and otel_metrics_internal is not None else None
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +150,23 @@ def _capture_content() -> bool:
     return os.environ.get(CAPTURE_ENV, "").strip().lower() in _CAPTURE_ON
 
 
+def _nothing_set() -> bool:
+    """True when no global provider is set: read from the API's module globals, because the public getters
+    cost ~5 us each (an `in os.environ` that raises KeyError inside) and this runs once per model call."""
+    if _PROVIDERS_FROM_ENV or _meter_globals is None:
+        return False
+    return _trace_globals.get("_TRACER_PROVIDER", _UNKNOWN) is None and (
+        _meter_globals.get("_METER_PROVIDER", _UNKNOWN) is None
+    )
+
+
 def instruments() -> Instruments | None:
     """The instruments in force, or None when OpenTelemetry is absent or nothing is configured (then calls are
     not observed at all)."""
     if otel_trace is None:
+        return None
+    settings = _settings
+    if settings.tracer_provider is None and settings.meter_provider is None and _nothing_set():
         return None
     tracer_provider = _settings.tracer_provider or otel_trace.get_tracer_provider()
     meter_provider = _settings.meter_provider or otel_metrics.get_meter_provider()
