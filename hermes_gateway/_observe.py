@@ -107,7 +107,9 @@ class Call:
 
     # -- lifecycle (driven by watch / awatch) ---------------------------------------------------------------
 
-    def _begin(self) -> None:
+    def begin(self) -> None:
+        """The call starts sending (`watch` calls it at the first `next()`; a one-shot operation such as an
+        embeddings request calls it itself, then `end()`)."""
         for budget in self._budgets:
             budget.begin()
         self._started = time.perf_counter()
@@ -138,7 +140,9 @@ class Call:
             logger.warning("recording a telemetry event failed", exc_info=True)
 
     def end(self, final: ChatDelta | None, error: BaseException | None, *, answered: bool) -> None:
-        """Settle the budgets and close the span. `answered`: a delta reached the caller (it was billed)."""
+        """Settle the budgets and close the span. `final`: the reply's final delta (`usage`, `model`, `id`,
+        `finish_reason`, `provider`, `gateway`; a one-shot operation builds one); `answered`: a delta reached
+        the caller, so the gateway billed the call even without a final delta."""
         usage = final.usage if final is not None else None
         cost = usage.cost_usd if usage is not None else None
         for budget in self._budgets:
@@ -151,7 +155,8 @@ class Call:
 
     def _record(self, final: ChatDelta | None, error: BaseException | None, *, answered: bool) -> None:
         instruments = self._instruments
-        assert instruments is not None  # only called when there are instruments
+        if instruments is None:
+            return
         duration = time.perf_counter() - self._started
         attributes = self._attributes
         if final is not None and final.gateway:
@@ -220,7 +225,7 @@ def awatch(deltas: AsyncGenerator[ChatDelta, None], call: Call | None) -> AsyncG
 
 
 def _watched(deltas: Generator[ChatDelta, None, None], call: Call) -> Generator[ChatDelta, None, None]:
-    call._begin()
+    call.begin()
     final: ChatDelta | None = None
     answered = False
     accumulator = call._accumulator
@@ -243,7 +248,7 @@ def _watched(deltas: Generator[ChatDelta, None, None], call: Call) -> Generator[
 
 
 async def _awatched(deltas: AsyncGenerator[ChatDelta, None], call: Call) -> AsyncGenerator[ChatDelta, None]:
-    call._begin()
+    call.begin()
     final: ChatDelta | None = None
     answered = False
     accumulator = call._accumulator
