@@ -8,6 +8,7 @@ change. Adapters (`langchain_hermes`, `llamaindex_hermes`) build on `create_clie
 from __future__ import annotations
 
 from ._accumulator import StreamAccumulator
+from ._budget import Budget, UnknownCost, spending_cap, use_budget
 from ._catalog import (
     CATALOG_GATEWAYS,
     Deprecation,
@@ -31,6 +32,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     ContextWindowExceededError,
     GatewayError,
     InsufficientCreditsError,
@@ -49,6 +51,7 @@ from ._hermes_parser import HermesTextParser
 from ._json_mode import extract_json, json_schema_system_prompt
 from ._retry import RetryPolicy
 from ._stream import AsyncChatStream, ChatStream
+from ._telemetry import configure_telemetry
 from ._types import (
     ChatDelta,
     ChatRequest,
@@ -73,6 +76,8 @@ __all__ = [
     "AsyncFailoverChatStream",
     "AuthenticationError",
     "BadRequestError",
+    "Budget",
+    "BudgetExceededError",
     "ChatDelta",
     "ChatRequest",
     "ChatResult",
@@ -104,10 +109,12 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolMode",
+    "UnknownCost",
     "Usage",
     "UsageHook",
     "VisionNotSupportedError",
     "__version__",
+    "configure_telemetry",
     "create_client",
     "estimate_prompt_tokens",
     "extract_json",
@@ -116,5 +123,7 @@ __all__ = [
     "lookup",
     "lookup_embedding",
     "resolve_model_id",
+    "spending_cap",
+    "use_budget",
     "warn_if_deprecated",
 ]

@@ -50,6 +50,7 @@ from ._constants import (
 from ._error_bodies import error_from_response, text_excerpt
 from ._exceptions import GatewayError, InvalidResponseError, MissingAPIKeyError, map_httpx_errors
 from ._gateways import Dialect, get_dialect
+from ._observe import Call, awatch, start_call, watch
 from ._redact import async_credential_guard, credential_guard, redact_error
 from ._request import PreparedRequest, cost_fallback, error_hint, prepare_request
 from ._retry import RetryPolicy
@@ -304,14 +305,20 @@ class GatewayClient:
         """One non-streamed completion, through the same pipeline a stream uses."""
         prepared = self._prepare(request, tool_mode, stream=False)
         headers = self._headers(stream=False)
-        return StreamAccumulator(gateway=self.gateway).extend(self._deltas(prepared, headers)).result()
+        call = start_call(request, "chat", {self.gateway: self.base_url}, stream=False)
+        deltas = watch(self._deltas(prepared, headers, call), call)
+        return StreamAccumulator(gateway=self.gateway).extend(deltas).result()
 
     def stream(self, request: ChatRequest, *, tool_mode: ToolMode = "auto") -> ChatStream:
         """A streamed completion: `with client.stream(req) as s: for delta in s: ...`."""
         prepared = self._prepare(request, tool_mode, stream=True)
-        return ChatStream(self._deltas(prepared, self._headers(stream=True)))
+        headers = self._headers(stream=True)
+        call = start_call(request, "chat", {self.gateway: self.base_url}, stream=True)
+        return ChatStream(watch(self._deltas(prepared, headers, call), call))
 
-    def _deltas(self, prepared: PreparedRequest, headers: dict[str, str]) -> Generator[ChatDelta, None, None]:
+    def _deltas(
+        self, prepared: PreparedRequest, headers: dict[str, str], call: Call | None = None
+    ) -> Generator[ChatDelta, None, None]:
         attempt = 0
         while True:
             yielded = False
@@ -324,6 +331,8 @@ class GatewayClient:
                 delay = None if yielded else self.retry_policy.next_delay(attempt, exc)
                 if delay is None:
                     raise
+                if call is not None:
+                    call.retry(self.gateway, attempt, exc, delay)
             time.sleep(delay)
             attempt += 1
 
@@ -402,18 +411,21 @@ class GatewayClient:
         """Async `chat`."""
         prepared = self._prepare(request, tool_mode, stream=False)
         headers = self._headers(stream=False)
+        call = start_call(request, "chat", {self.gateway: self.base_url}, stream=False)
         accumulator = StreamAccumulator(gateway=self.gateway)
-        async for delta in self._adeltas(prepared, headers):
+        async for delta in awatch(self._adeltas(prepared, headers, call), call):
             accumulator.add(delta)
         return accumulator.result()
 
     def astream(self, request: ChatRequest, *, tool_mode: ToolMode = "auto") -> AsyncChatStream:
         """Async `stream`: `async with client.astream(req) as s: async for delta in s: ...`."""
         prepared = self._prepare(request, tool_mode, stream=True)
-        return AsyncChatStream(self._adeltas(prepared, self._headers(stream=True)))
+        headers = self._headers(stream=True)
+        call = start_call(request, "chat", {self.gateway: self.base_url}, stream=True)
+        return AsyncChatStream(awatch(self._adeltas(prepared, headers, call), call))
 
     async def _adeltas(
-        self, prepared: PreparedRequest, headers: dict[str, str]
+        self, prepared: PreparedRequest, headers: dict[str, str], call: Call | None = None
     ) -> AsyncGenerator[ChatDelta, None]:
         attempt = 0
         while True:
@@ -427,6 +439,8 @@ class GatewayClient:
                 delay = None if yielded else self.retry_policy.next_delay(attempt, exc)
                 if delay is None:
                     raise
+                if call is not None:
+                    call.retry(self.gateway, attempt, exc, delay)
             await asyncio.sleep(delay)
             attempt += 1
 

@@ -14,7 +14,8 @@ GatewayError                          status_code, gateway, request_id, body, me
 │   └── VisionNotSupportedError       images sent to a text-only model (also a ValueError), before any I/O
 ├── NotFoundError                     404 (unknown or retired model: the message says which)
 ├── RateLimitError                    429
-└── ServerError                       5xx
+├── ServerError                       5xx
+└── BudgetExceededError               a spending cap is reached: raised before anything is sent
 ```
 
 Other statuses (408, 409, ...) raise `GatewayError` itself. The status → class choice is `STATUS_ERRORS`, one
@@ -160,6 +161,25 @@ class RateLimitError(GatewayError):
 
 class ServerError(GatewayError):
     """5xx from the gateway or its upstream provider."""
+
+
+class BudgetExceededError(GatewayError):
+    """A spending cap (`hermes_gateway.spending_cap`, `get_hermes_usage_callback(max_cost_usd=...)`, a model's
+    `max_cost_usd`) is reached: the request was refused before anything was sent, so it cost nothing."""
+
+    max_cost_usd: float
+    spent_usd: float
+    """What the scope has spent so far (gateway-reported cost, else catalog price) when the request came."""
+    unknown_cost_requests: int
+    """Replies in the scope whose cost nobody knew (not in `spent_usd`)."""
+
+    def __init__(
+        self, message: str, *, max_cost_usd: float, spent_usd: float, unknown_cost_requests: int = 0
+    ) -> None:
+        super().__init__(message)
+        self.max_cost_usd = max_cost_usd
+        self.spent_usd = spent_usd
+        self.unknown_cost_requests = unknown_cost_requests
 
 
 STATUS_ERRORS: dict[int, type[GatewayError]] = {

@@ -47,6 +47,7 @@ from ._exceptions import (
     MissingAPIKeyError,
     NotFoundError,
 )
+from ._observe import Call, awatch, start_call, watch
 from ._retry import is_retryable
 from ._stream import AsyncChatStream, ChatStream
 
@@ -133,6 +134,11 @@ class _Attempt:
 @dataclass(slots=True)
 class _Served:
     gateway: str | None = None
+
+
+def _servers(plan: list[_Attempt]) -> dict[str, str]:
+    """Gateway → base URL, in the order the plan tries them (for the call's telemetry)."""
+    return {attempt.gateway: attempt.client.base_url for attempt in plan}
 
 
 def _attach(error: GatewayError, errors: list[GatewayError]) -> None:
@@ -234,20 +240,26 @@ class FailoverClient:
         """`GatewayClient.chat` on the first gateway that answers."""
         served = _Served()
         accumulator = StreamAccumulator()
-        accumulator.extend(self._deltas(self._plan(request, tool_mode, stream=False), served))
+        plan = self._plan(request, tool_mode, stream=False)
+        call = start_call(request, "chat", _servers(plan), stream=False)
+        accumulator.extend(watch(self._deltas(plan, served, call), call))
         accumulator.gateway = served.gateway
         return accumulator.result()
 
     def stream(self, request: ChatRequest, *, tool_mode: ToolMode = "auto") -> FailoverChatStream:
         """`GatewayClient.stream`, failing over until the first delta."""
         served = _Served()
-        return FailoverChatStream(self._deltas(self._plan(request, tool_mode, stream=True), served), served)
+        plan = self._plan(request, tool_mode, stream=True)
+        call = start_call(request, "chat", _servers(plan), stream=True)
+        return FailoverChatStream(watch(self._deltas(plan, served, call), call), served)
 
-    def _deltas(self, plan: list[_Attempt], served: _Served) -> Generator[ChatDelta, None, None]:
+    def _deltas(
+        self, plan: list[_Attempt], served: _Served, call: Call | None = None
+    ) -> Generator[ChatDelta, None, None]:
         errors: list[GatewayError] = []
         for number, attempt in enumerate(plan):
             try:
-                with closing(attempt.client._deltas(attempt.prepared, attempt.headers)) as deltas:
+                with closing(attempt.client._deltas(attempt.prepared, attempt.headers, call)) as deltas:
                     for delta in deltas:
                         served.gateway = attempt.gateway
                         yield delta
@@ -259,6 +271,8 @@ class FailoverClient:
                     _attach(exc, errors)
                     raise
                 _log_failover(attempt, plan[number + 1], reason, exc)
+                if call is not None:
+                    call.hop(attempt.gateway, plan[number + 1].gateway, reason, exc)
 
     def close(self) -> None:
         for client in self.clients:
@@ -278,7 +292,9 @@ class FailoverClient:
         """Async `chat`."""
         served = _Served()
         accumulator = StreamAccumulator()
-        async for delta in self._adeltas(self._plan(request, tool_mode, stream=False), served):
+        plan = self._plan(request, tool_mode, stream=False)
+        call = start_call(request, "chat", _servers(plan), stream=False)
+        async for delta in awatch(self._adeltas(plan, served, call), call):
             accumulator.add(delta)
         accumulator.gateway = served.gateway
         return accumulator.result()
@@ -287,13 +303,17 @@ class FailoverClient:
         """Async `stream`."""
         served = _Served()
         plan = self._plan(request, tool_mode, stream=True)
-        return AsyncFailoverChatStream(self._adeltas(plan, served), served)
+        call = start_call(request, "chat", _servers(plan), stream=True)
+        return AsyncFailoverChatStream(awatch(self._adeltas(plan, served, call), call), served)
 
-    async def _adeltas(self, plan: list[_Attempt], served: _Served) -> AsyncGenerator[ChatDelta, None]:
+    async def _adeltas(
+        self, plan: list[_Attempt], served: _Served, call: Call | None = None
+    ) -> AsyncGenerator[ChatDelta, None]:
         errors: list[GatewayError] = []
         for number, attempt in enumerate(plan):
             try:
-                async with aclosing(attempt.client._adeltas(attempt.prepared, attempt.headers)) as deltas:
+                deltas = attempt.client._adeltas(attempt.prepared, attempt.headers, call)
+                async with aclosing(deltas):
                     async for delta in deltas:
                         served.gateway = attempt.gateway
                         yield delta
@@ -305,6 +325,8 @@ class FailoverClient:
                     _attach(exc, errors)
                     raise
                 _log_failover(attempt, plan[number + 1], reason, exc)
+                if call is not None:
+                    call.hop(attempt.gateway, plan[number + 1].gateway, reason, exc)
 
     async def aclose(self) -> None:
         for client in self.clients:

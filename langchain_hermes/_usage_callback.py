@@ -6,6 +6,10 @@ price table, and it is kept per model. The handler sits on a ContextVar register
 configure hooks, so every run started inside the block (invoke, stream, batch, async, tools inside agents)
 gets it without passing callbacks; `on_llm_end` sees one merged message per run, so a stream counts once.
 Nested blocks each see their own calls, and the enclosing block sees them too.
+
+`max_cost_usd=` makes the block a spending cap as well (the core's `hermes_gateway.spending_cap`): once the
+calls made inside it have spent that much, the next one raises `BudgetExceededError` before anything is sent.
+That is what stops a runaway agent loop; `handler.budget` says what the cap has seen.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration
 from langchain_core.tracers.context import register_configure_hook
+
+from hermes_gateway import Budget, UnknownCost, spending_cap
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,6 +56,8 @@ class HermesUsageCallbackHandler(BaseCallbackHandler):
 
     def __init__(self, parent: HermesUsageCallbackHandler | None = None) -> None:
         super().__init__()
+        self.budget: Budget | None = None
+        """The spending cap of the block, when `max_cost_usd` was given."""
         self._lock = threading.Lock()
         self._parent = parent
         self.prompt_tokens = 0
@@ -120,8 +128,12 @@ register_configure_hook(_usage_var, inheritable=True)
 
 
 @contextmanager
-def get_hermes_usage_callback() -> Iterator[HermesUsageCallbackHandler]:
-    """Count tokens and USD cost of every chat model call made inside the block.
+def get_hermes_usage_callback(
+    max_cost_usd: float | None = None, *, unknown_cost: UnknownCost = "count"
+) -> Iterator[HermesUsageCallbackHandler]:
+    """Count tokens and USD cost of every chat model call made inside the block; with `max_cost_usd`, also
+    refuse calls (`BudgetExceededError`, nothing sent) once the block has spent that much (see
+    docs/observability.md for `unknown_cost` and the concurrency bound).
 
     ```python
     with get_hermes_usage_callback() as cb:
@@ -134,6 +146,11 @@ def get_hermes_usage_callback() -> Iterator[HermesUsageCallbackHandler]:
     handler = HermesUsageCallbackHandler(parent=_usage_var.get())
     token = _usage_var.set(handler)
     try:
-        yield handler
+        if max_cost_usd is None:
+            yield handler
+        else:
+            with spending_cap(max_cost_usd, unknown_cost=unknown_cost) as budget:
+                handler.budget = budget
+                yield handler
     finally:
         _usage_var.reset(token)

@@ -31,6 +31,7 @@ _FORCE_ANY = re.compile(
     r"(?:must|always|have to|required to)\s+(?:call|use)\s+(?:at least\s+)?"
     r"(?:one of the|a|one)\s+(?:functions?|tools?)"
 )
+_FORCE_EVERY_TURN = re.compile(r"\balways\s+(?:call|use)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _STOPWORDS = frozenset(
     [
@@ -252,6 +253,12 @@ def _choice(ctx: _Context) -> tuple[str, str | None]:
     return "auto", None
 
 
+def _forced_every_turn(ctx: _Context) -> bool:
+    """A system prompt that says to ALWAYS call a tool ("Always call get_weather") is obeyed on every turn,
+    tool results or not, as real models do: the runaway agent loop spending caps exist for."""
+    return bool(ctx.tools) and _FORCE_EVERY_TURN.search(ctx.system) is not None
+
+
 def _plan_tool_calls(ctx: _Context) -> list[tuple[dict[str, Any], str]]:
     """(tool, text its arguments come from) for each call to make; empty for a text answer."""
     mode, name = _choice(ctx)
@@ -425,7 +432,7 @@ def think(request: dict[str, Any], model: ReplicaModel, dialect: Dialect) -> Rep
     reply = Reply(digest=ctx.digest)
     reasoning = ""
     content = ""
-    if results and (last_role == "tool" or not ctx.native):
+    if results and (last_role == "tool" or not ctx.native) and not _forced_every_turn(ctx):
         summary = " ".join(f"The {name} tool returned {text.strip()}." for name, text in results)
         content = f"{summary} So the answer is {results[-1][1].strip()}."
         reasoning = _reasoning_text(ctx, "The tool results are in, so I answer from them.")
