@@ -39,7 +39,7 @@ from ._gateways import DIALECTS, Dialect, get_dialect
 from ._guards import estimate_prompt_tokens
 from ._hermes_parser import HermesTextParser
 from ._json_mode import extract_json, json_schema_system_prompt
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, is_retryable
 from ._stream import AsyncChatStream, ChatStream
 from ._types import (
     ChatDelta,
@@ -98,6 +98,7 @@ __all__ = [
     "estimate_prompt_tokens",
     "extract_json",
     "get_dialect",
+    "is_retryable",
     "json_schema_system_prompt",
     "lookup",
     "resolve_model_id",

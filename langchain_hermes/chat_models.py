@@ -38,6 +38,7 @@ from ._convert import (
     result_to_generation,
     tool_choice_to_wire,
 )
+from ._errors import langchain_errors
 from ._structured import build_structured_output
 
 if TYPE_CHECKING:
@@ -466,7 +467,8 @@ class ChatHermes(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
-        result = self._get_client().chat(call.request, tool_mode=call.tool_mode)
+        with langchain_errors():
+            result = self._get_client().chat(call.request, tool_mode=call.tool_mode)
         return ChatResult(
             generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
         )
@@ -479,7 +481,8 @@ class ChatHermes(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
-        result = await self._get_client().achat(call.request, tool_mode=call.tool_mode)
+        with langchain_errors():
+            result = await self._get_client().achat(call.request, tool_mode=call.tool_mode)
         return ChatResult(
             generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
         )
@@ -493,7 +496,7 @@ class ChatHermes(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
         model_name, primary, usage = call.model_name, self._primary, self.stream_usage
-        with self._get_client().stream(call.request, tool_mode=call.tool_mode) as deltas:
+        with langchain_errors(), self._get_client().stream(call.request, tool_mode=call.tool_mode) as deltas:
             for delta in deltas:
                 if delta.finish_reason is None:
                     yield delta_to_chunk(delta)
@@ -509,12 +512,13 @@ class ChatHermes(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
         model_name, primary, usage = call.model_name, self._primary, self.stream_usage
-        async with self._get_client().astream(call.request, tool_mode=call.tool_mode) as deltas:
-            async for delta in deltas:
-                if delta.finish_reason is None:
-                    yield delta_to_chunk(delta)
-                else:
-                    yield final_chunk(delta, model_name=model_name, gateway=primary, usage=usage)
+        with langchain_errors():
+            async with self._get_client().astream(call.request, tool_mode=call.tool_mode) as deltas:
+                async for delta in deltas:
+                    if delta.finish_reason is None:
+                        yield delta_to_chunk(delta)
+                    else:
+                        yield final_chunk(delta, model_name=model_name, gateway=primary, usage=usage)
 
     # --- tools and structured output ---------------------------------------------------------------------
 
