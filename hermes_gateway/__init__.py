@@ -41,6 +41,7 @@ from ._hermes_parser import HermesTextParser
 from ._json_mode import extract_json, json_schema_system_prompt
 from ._retry import RetryPolicy, is_retryable
 from ._stream import AsyncChatStream, ChatStream
+from ._tokens import count_message_tokens, count_text_tokens, split_text_tokens
 from ._types import (
     ChatDelta,
     ChatRequest,
@@ -94,6 +95,8 @@ __all__ = [
     "UsageHook",
     "VisionNotSupportedError",
     "__version__",
+    "count_message_tokens",
+    "count_text_tokens",
     "create_client",
     "estimate_prompt_tokens",
     "extract_json",
@@ -102,5 +105,6 @@ __all__ = [
     "json_schema_system_prompt",
     "lookup",
     "resolve_model_id",
+    "split_text_tokens",
     "warn_if_deprecated",
 ]

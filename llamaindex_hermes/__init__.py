@@ -11,6 +11,7 @@ print(llm.complete("Say hello").text)
 from __future__ import annotations
 
 from llamaindex_hermes._convert import INVALID_ARGUMENTS_KEY
+from llamaindex_hermes._tokens import hermes_tokenizer
 from llamaindex_hermes.base import DEFAULT_CONTEXT_WINDOW, GATEWAYS, Hermes
 
-__all__ = ["DEFAULT_CONTEXT_WINDOW", "GATEWAYS", "INVALID_ARGUMENTS_KEY", "Hermes"]
+__all__ = ["DEFAULT_CONTEXT_WINDOW", "GATEWAYS", "INVALID_ARGUMENTS_KEY", "Hermes", "hermes_tokenizer"]
