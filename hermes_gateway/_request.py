@@ -22,7 +22,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._catalog import ModelInfo, deprecation_message, lookup, resolve_model_id
+from . import _hints
+from ._catalog import ModelInfo, lookup, resolve_model_id
 from ._gateways import Dialect, apply_drop_rules
 from ._guards import check_request
 from ._hermes_prompt import to_hermes_messages
@@ -174,11 +175,18 @@ def prepare_request(
     )
 
 
-def error_hint(prepared: PreparedRequest, gateway: str) -> str | None:
-    """A sentence for 400/404 errors when the catalog knows the model is retired on `gateway`."""
-    if prepared.info is None:
-        return None
-    return deprecation_message(prepared.info, gateway)
+def error_hint(
+    prepared: PreparedRequest, gateway: str, *, status: int, content: bytes, base_url: str
+) -> str | None:
+    """What to do about a 400/404 (wrong base_url, model on another gateway, misspelt or retired model)."""
+    return _hints.error_hint(
+        status=status,
+        text=content[:2000].decode("utf-8", errors="replace"),
+        requested_model=prepared.requested_model,
+        info=prepared.info,
+        gateway=gateway,
+        base_url=base_url,
+    )
 
 
 def cost_fallback(prepared: PreparedRequest, gateway: str) -> Callable[[int, int], float | None] | None:
