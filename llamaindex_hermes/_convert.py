@@ -11,7 +11,10 @@ Output flow: every `ChatDelta` of a reply → `ResponseBuilder.feed` → one `Ch
 Invalid tool-call arguments (JSON that does not parse into an object) are never dropped: the final message
 keeps the `ToolCallBlock` with the raw text as `tool_kwargs` and lists the call under
 `message.additional_kwargs["invalid_tool_calls"]` (`id`, `name`, `arguments`, `error`);
-`tool_selections_from_response` then raises, or passes the raw text on under `INVALID_ARGUMENTS_KEY`.
+`tool_selections_from_response` then raises, or passes the raw text on under `INVALID_ARGUMENTS_KEY` (so the
+tool's function is never run with it: an ordinary Python function refuses the unknown keyword). When the
+conversation goes back to the model, the result an agent recorded for such a call is replaced by a plain
+sentence saying the arguments were not valid JSON, with the parser's error (`invalid_arguments_result`).
 """
 
 from __future__ import annotations
@@ -73,7 +76,28 @@ def to_wire_messages(
     `reasoning_field` (e.g. "reasoning_content") sends an assistant's `ThinkingBlock`s back under that key,
     for reasoning models whose providers need it on multi-turn tool use; None leaves reasoning out.
     """
-    return [_message_to_wire(message, reasoning_field) for message in messages]
+    wire = [_message_to_wire(message, reasoning_field) for message in messages]
+    invalid: dict[str, dict[str, Any]] = {}
+    for message, item in zip(messages, wire, strict=True):
+        if item["role"] == "assistant":
+            for entry in message.additional_kwargs.get("invalid_tool_calls") or ():
+                invalid[str(entry.get("id"))] = entry
+        elif item["role"] == "tool" and invalid and item["tool_call_id"] in invalid:
+            item["content"] = invalid_arguments_result(invalid[item["tool_call_id"]])
+    return wire
+
+
+def invalid_arguments_result(entry: dict[str, Any]) -> str:
+    """What the model reads back for a call whose arguments were not a JSON object (the tool was not run).
+
+    Whatever the agent recorded as that call's result (`got an unexpected keyword argument
+    '__hermes_invalid_arguments__'`) is replaced by this, so the model learns what to fix."""
+    name = entry.get("name") or "the tool"
+    return (
+        f"Error: {name} was not run because the arguments you sent were not valid JSON "
+        f"({entry.get('error')}). You sent: {entry.get('arguments')}. Call {name} again with its "
+        "arguments as one JSON object."
+    )
 
 
 def _message_to_wire(message: ChatMessage, reasoning_field: str | None) -> dict[str, Any]:
