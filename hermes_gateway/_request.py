@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import _hints
 from ._catalog import ModelInfo, lookup, resolve_model_id
+from ._exceptions import BadRequestError
 from ._gateways import Dialect, apply_drop_rules
 from ._guards import check_request
 from ._hermes_prompt import to_hermes_messages
@@ -163,6 +164,7 @@ def prepare_request(
         del body[key]
         logger.debug("dropped %s for %s: it was None", key, gateway)
     apply_drop_rules(body, dialect, info)
+    check_single_choice(body, gateway=gateway)
     check_request(body, info, gateway=gateway)
     return PreparedRequest(
         body=body,
@@ -172,6 +174,19 @@ def prepare_request(
         tool_mode=mode,
         has_tools=bool(tools),
         stream=stream,
+    )
+
+
+def check_single_choice(body: Mapping[str, Any], *, gateway: str) -> None:
+    """Refuse `n` > 1 before any I/O: replies are read as one choice, so the others would be dropped."""
+    n = body.get("n")
+    if n is None or n == 1:
+        return
+    raise BadRequestError(
+        f"n={n!r} asks for {n} choices, but hermes_gateway reads one choice per reply and would drop the "
+        f"others: make {n} calls instead (LangChain: llm.batch([prompt] * {n}); LlamaIndex: one chat() per "
+        "answer), with temperature > 0 for different answers. Nothing was sent.",
+        gateway=gateway,
     )
 
 
