@@ -29,6 +29,7 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
     ImageBlock,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -236,6 +237,7 @@ def delta_from_result(result: ChatResult) -> ChatDelta:
         provider=result.provider,
         role="assistant",
         gateway=result.gateway,
+        logprobs=result.logprobs,
     )
 
 
@@ -270,6 +272,7 @@ def build_response(
     delta: str,
     raw: dict[str, Any] | None,
     response_kwargs: dict[str, Any],
+    logprobs: list[list[LogProb]] | None = None,
 ) -> ChatResponse:
     """`ChatResponse(message=ChatMessage(role=assistant, blocks=...), ...)`, without re-validating."""
     if not _FAST_BUILD:
@@ -277,6 +280,7 @@ def build_response(
             message=ChatMessage(role=_ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
             delta=delta,
             raw=raw,
+            logprobs=logprobs,
             additional_kwargs=response_kwargs,
         )
     message = _construct(
@@ -292,12 +296,34 @@ def build_response(
                 "message": message,
                 "raw": raw,
                 "delta": delta,
-                "logprobs": None,
+                "logprobs": logprobs,
                 "additional_kwargs": response_kwargs,
             },
-            {"message", "delta", "raw", "additional_kwargs"},
+            {"message", "delta", "raw", "additional_kwargs"}
+            if logprobs is None
+            else {"message", "delta", "raw", "logprobs", "additional_kwargs"},
         ),
     )
+
+
+def to_logprobs(entries: list[dict[str, Any]]) -> list[list[LogProb]]:
+    """OpenAI token entries → LlamaIndex's `ChatResponse.logprobs` shape: per token, its `top_logprobs`
+    alternatives (as llama-index-llms-openai gives them), or the chosen token alone when none were asked."""
+    out: list[list[LogProb]] = []
+    for entry in entries:
+        alternatives = entry.get("top_logprobs") or [entry]
+        out.append(
+            [
+                LogProb(
+                    token=str(alt.get("token", "")),
+                    logprob=float(alt.get("logprob", 0.0)),
+                    bytes=list(alt.get("bytes") or []),
+                )
+                for alt in alternatives
+                if isinstance(alt, dict)
+            ]
+        )
+    return out
 
 
 def text_block(text: str) -> TextBlock:
@@ -324,10 +350,11 @@ class ResponseBuilder:
     only once, on the final delta (the one carrying `finish_reason`). One instance per reply.
     """
 
-    __slots__ = ("_calls", "_content", "_reasoning", "_thinking", "gateway")
+    __slots__ = ("_calls", "_content", "_logprobs", "_reasoning", "_thinking", "gateway")
 
     def __init__(self, *, gateway: str | None = None) -> None:
         self._content = ""
+        self._logprobs: list[list[LogProb]] | None = None
         self._reasoning = ""
         self._thinking: ThinkingBlock | None = None
         self._calls: dict[int, _CallState] = {}
@@ -387,7 +414,12 @@ class ResponseBuilder:
                 response_kwargs.update(usage)
             if gateway is not None:
                 response_kwargs["gateway"] = gateway
-        return build_response(blocks, message_kwargs, delta.content, raw, response_kwargs)
+        if delta.logprobs is not None:
+            if self._logprobs is None:
+                self._logprobs = []
+            self._logprobs.extend(to_logprobs(delta.logprobs))
+        logprobs = list(self._logprobs) if self._logprobs is not None else None  # so far, like the message
+        return build_response(blocks, message_kwargs, delta.content, raw, response_kwargs, logprobs)
 
     def _add_tool_calls(self, blocks: list[Any], message_kwargs: dict[str, Any], final: bool) -> None:
         wire_calls: list[dict[str, Any]] = []
