@@ -49,9 +49,10 @@ from ._gateways import DIALECTS, Dialect, get_dialect
 from ._guards import estimate_prompt_tokens
 from ._hermes_parser import HermesTextParser
 from ._json_mode import extract_json, json_schema_system_prompt
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, is_retryable
 from ._stream import AsyncChatStream, ChatStream
 from ._telemetry import configure_telemetry
+from ._tokens import count_message_tokens, count_text_tokens, split_text_tokens
 from ._types import (
     ChatDelta,
     ChatRequest,
@@ -115,15 +116,19 @@ __all__ = [
     "VisionNotSupportedError",
     "__version__",
     "configure_telemetry",
+    "count_message_tokens",
+    "count_text_tokens",
     "create_client",
     "estimate_prompt_tokens",
     "extract_json",
     "get_dialect",
+    "is_retryable",
     "json_schema_system_prompt",
     "lookup",
     "lookup_embedding",
     "resolve_model_id",
     "spending_cap",
+    "split_text_tokens",
     "use_budget",
     "warn_if_deprecated",
 ]

@@ -9,7 +9,7 @@ A call that received no argument text at all (a no-argument tool) gets `"{}"`, n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._types import ChatDelta, ChatResult, ToolCall, ToolCallDelta, Usage
 
@@ -37,6 +37,7 @@ class StreamAccumulator:
         "_by_index",
         "_calls",
         "_content",
+        "_logprobs",
         "_reasoning",
         "finish_reason",
         "gateway",
@@ -51,6 +52,7 @@ class StreamAccumulator:
         self._content: list[str] = []
         self._reasoning: list[str] = []
         self._calls: list[_CallParts] = []
+        self._logprobs: list[dict[str, Any]] | None = None
         self._by_index: dict[int, _CallParts] = {}
         self._by_id: dict[str, _CallParts] = {}
         self.finish_reason: str | None = None
@@ -66,6 +68,10 @@ class StreamAccumulator:
             self._reasoning.append(delta.reasoning)
         for call in delta.tool_calls:
             self._add_call(call)
+        if delta.logprobs:
+            if self._logprobs is None:
+                self._logprobs = []
+            self._logprobs.extend(delta.logprobs)
         if delta.finish_reason is not None:
             self.finish_reason = delta.finish_reason
         if delta.usage is not None:
@@ -116,4 +122,5 @@ class StreamAccumulator:
             model=self.model,
             provider=self.provider,
             gateway=self.gateway,
+            logprobs=list(self._logprobs) if self._logprobs is not None else None,
         )

@@ -195,12 +195,29 @@ class ChunkConverter:
         if delta is None:
             delta = choice.get("message")
             whole = True
+        logprobs = choice.get("logprobs")
+        if logprobs:  # asked for: the token entries travel with the text they describe
+            return self._with_logprobs(delta if isinstance(delta, dict) else {}, logprobs, whole)
         if not delta or not isinstance(delta, dict):
             return None
 
         content = delta.get("content")
         if len(delta) == 1 and content.__class__ is str:  # the hot path: {"content": "..."}
             return ChatDelta(content) if content else None
+        return self._full_delta(delta, whole)
+
+    def _with_logprobs(self, delta: dict[str, Any], logprobs: Any, whole: bool) -> ChatDelta | None:
+        entries = logprobs.get("content") if isinstance(logprobs, dict) else None
+        out = self._full_delta(delta, whole)
+        if not isinstance(entries, list) or not entries:
+            return out
+        if out is None:
+            out = ChatDelta()
+        out.logprobs = [entry for entry in entries if isinstance(entry, dict)]
+        return out
+
+    def _full_delta(self, delta: dict[str, Any], whole: bool) -> ChatDelta | None:
+        content = delta.get("content")
         if content is not None and not isinstance(content, str):
             content = _content_text(content)
         reasoning = delta.get("reasoning") or delta.get("reasoning_content")

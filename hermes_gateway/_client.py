@@ -242,7 +242,13 @@ class GatewayClient:
             response.headers,
             content,
             gateway=self.gateway,
-            hint=error_hint(prepared, self.gateway),
+            hint=error_hint(
+                prepared,
+                self.gateway,
+                status=response.status_code,
+                content=content,
+                base_url=self.base_url,
+            ),
         )
         return redact_error(error, self._secret())  # some gateways echo a rejected key in their message
 

@@ -12,7 +12,7 @@ GatewayError                          status_code, gateway, request_id, body, me
 ├── BadRequestError                   400, 405, 413, 422
 │   ├── ContextWindowExceededError    the prompt does not fit; carries the numbers when known
 │   └── VisionNotSupportedError       images sent to a text-only model (also a ValueError), before any I/O
-├── NotFoundError                     404 (unknown or retired model: the message says which)
+├── NotFoundError                     404: model unknown, misspelt, elsewhere or retired; or a wrong base_url
 ├── RateLimitError                    429
 ├── ServerError                       5xx
 └── BudgetExceededError               a spending cap is reached: raised before anything is sent

@@ -22,7 +22,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._catalog import ModelInfo, deprecation_message, lookup, resolve_model_id
+from . import _hints
+from ._catalog import ModelInfo, lookup, resolve_model_id
+from ._exceptions import BadRequestError
 from ._gateways import Dialect, apply_drop_rules
 from ._guards import check_request
 from ._hermes_prompt import to_hermes_messages
@@ -171,6 +173,7 @@ def prepare_request(
         del body[key]
         logger.debug("dropped %s for %s: it was None", key, gateway)
     apply_drop_rules(body, dialect, info)
+    check_single_choice(body, gateway=gateway)
     check_request(body, info, gateway=gateway)
     return PreparedRequest(
         body=body,
@@ -193,11 +196,31 @@ def _tool_names(tools: list[dict[str, Any]]) -> Iterator[str]:
             yield name
 
 
-def error_hint(prepared: PreparedRequest, gateway: str) -> str | None:
-    """A sentence for 400/404 errors when the catalog knows the model is retired on `gateway`."""
-    if prepared.info is None:
-        return None
-    return deprecation_message(prepared.info, gateway)
+def check_single_choice(body: Mapping[str, Any], *, gateway: str) -> None:
+    """Refuse `n` > 1 before any I/O: replies are read as one choice, so the others would be dropped."""
+    n = body.get("n")
+    if n is None or n == 1:
+        return
+    raise BadRequestError(
+        f"n={n!r} asks for {n} choices, but hermes_gateway reads one choice per reply and would drop the "
+        f"others: make {n} calls instead (LangChain: llm.batch([prompt] * {n}); LlamaIndex: one chat() per "
+        "answer), with temperature > 0 for different answers. Nothing was sent.",
+        gateway=gateway,
+    )
+
+
+def error_hint(
+    prepared: PreparedRequest, gateway: str, *, status: int, content: bytes, base_url: str
+) -> str | None:
+    """What to do about a 400/404 (wrong base_url, model on another gateway, misspelt or retired model)."""
+    return _hints.error_hint(
+        status=status,
+        text=content[:2000].decode("utf-8", errors="replace"),
+        requested_model=prepared.requested_model,
+        info=prepared.info,
+        gateway=gateway,
+        base_url=base_url,
+    )
 
 
 def cost_fallback(prepared: PreparedRequest, gateway: str) -> Callable[[int, int], float | None] | None:

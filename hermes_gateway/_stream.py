@@ -190,7 +190,7 @@ class ReplyPipeline:
             delta.content = parsed.content
             if parsed.reasoning or parsed.tool_calls:
                 self._merge(delta, parsed)
-        if delta.content or delta.reasoning or delta.tool_calls:
+        if delta.content or delta.reasoning or delta.tool_calls or delta.logprobs:
             delta.id = self._conv.id
             out.append(delta)
 

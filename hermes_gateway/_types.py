@@ -65,6 +65,9 @@ class ChatDelta:
     role: str | None = None
     gateway: str | None = None
     """Set on the final delta: the gateway that served the reply (after failover, the one that answered)."""
+    logprobs: list[dict[str, Any]] | None = None
+    """The token log-probabilities this step added (OpenAI `choices[0].logprobs.content` entries: `token`,
+    `logprob`, `bytes`, `top_logprobs`), when the request asked for `logprobs`; else None."""
 
 
 @dataclass(slots=True)
@@ -91,6 +94,8 @@ class ChatResult:
     model: str | None = None
     provider: str | None = None
     gateway: str | None = None
+    logprobs: list[dict[str, Any]] | None = None
+    """Every token's log-probability entry, in order, when the request asked for `logprobs`; else None."""
 
 
 class ChatRequest(TypedDict, total=False):
@@ -108,6 +113,8 @@ class ChatRequest(TypedDict, total=False):
     max_tokens: int
     stop: list[str]
     n: int
+    logprobs: bool
+    top_logprobs: int
     seed: int
     presence_penalty: float
     frequency_penalty: float

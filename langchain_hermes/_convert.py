@@ -316,21 +316,24 @@ def result_to_message(
     """A whole reply → `AIMessage` (tool-call JSON parsed strictly; bad calls become invalid_tool_calls)."""
     valid, invalid = parse_tool_calls([(c.id, c.name, c.arguments) for c in result.tool_calls])
     additional_kwargs: dict[str, Any] = {REASONING_KEY: result.reasoning} if result.reasoning else {}
+    metadata = response_metadata(
+        model_name=model_name,
+        gateway=result.gateway or gateway,
+        finish_reason=result.finish_reason,
+        usage=result.usage,
+        response_id=result.id,
+        served_model=result.model,
+        provider=result.provider,
+    )
+    if result.logprobs is not None:
+        metadata["logprobs"] = {"content": result.logprobs}
     return AIMessage(
         content=result.content,
         additional_kwargs=additional_kwargs,
         tool_calls=valid,
         invalid_tool_calls=invalid,
         usage_metadata=usage_to_metadata(result.usage) if result.usage else None,
-        response_metadata=response_metadata(
-            model_name=model_name,
-            gateway=result.gateway or gateway,
-            finish_reason=result.finish_reason,
-            usage=result.usage,
-            response_id=result.id,
-            served_model=result.model,
-            provider=result.provider,
-        ),
+        response_metadata=metadata,
         id=result.id,
     )
 
@@ -385,13 +388,16 @@ def delta_to_chunk(delta: ChatDelta) -> ChatGenerationChunk:
     the ones filled here, go through the constructors."""
     content = delta.content
     reasoning = delta.reasoning
-    if delta.tool_calls:
+    if delta.tool_calls or delta.logprobs is not None:
+        metadata: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
+        if delta.logprobs is not None:  # as ChatOpenAI: chunk addition concatenates the "content" lists
+            metadata["logprobs"] = {"content": delta.logprobs}
         return ChatGenerationChunk(
             message=AIMessageChunk(
                 content=content,
                 additional_kwargs={REASONING_KEY: reasoning} if reasoning else {},
                 tool_call_chunks=tool_call_chunks(delta.tool_calls),
-                response_metadata={"model_provider": MODEL_PROVIDER},
+                response_metadata=metadata,
             )
         )
     if not _FAST_PATH:
@@ -440,21 +446,23 @@ def final_chunk(
     (cumulative) usage, so usage reaches LangChain's chunk addition exactly once and is never double counted.
     """
     kwargs = {REASONING_KEY: delta.reasoning} if delta.reasoning else {}
+    metadata = response_metadata(
+        model_name=model_name,
+        gateway=delta.gateway or (delta.usage.gateway if delta.usage and delta.usage.gateway else gateway),
+        finish_reason=delta.finish_reason,
+        usage=delta.usage,
+        response_id=delta.id,
+        served_model=delta.model,
+        provider=delta.provider,
+    )
+    if delta.logprobs is not None:
+        metadata["logprobs"] = {"content": delta.logprobs}
     message = AIMessageChunk(
         content=delta.content,
         additional_kwargs=kwargs,
         tool_call_chunks=tool_call_chunks(delta.tool_calls),
         usage_metadata=usage_to_metadata(delta.usage) if usage and delta.usage else None,
-        response_metadata=response_metadata(
-            model_name=model_name,
-            gateway=delta.gateway
-            or (delta.usage.gateway if delta.usage and delta.usage.gateway else gateway),
-            finish_reason=delta.finish_reason,
-            usage=delta.usage,
-            response_id=delta.id,
-            served_model=delta.model,
-            provider=delta.provider,
-        ),
+        response_metadata=metadata,
         chunk_position="last",
     )
     return ChatGenerationChunk(message=message, generation_info={"finish_reason": delta.finish_reason})

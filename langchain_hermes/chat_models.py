@@ -24,7 +24,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from hermes_gateway import FailoverClient, GatewayClient, _catalog, create_client
+from hermes_gateway import FailoverClient, GatewayClient, _catalog, count_text_tokens, create_client
 from hermes_gateway._client import check_base_url
 from hermes_gateway._gateways import DIALECTS, get_dialect, json_mode_via_prompt
 from hermes_gateway._json_mode import json_schema_system_prompt, with_system_prompt
@@ -38,7 +38,9 @@ from ._convert import (
     result_to_generation,
     tool_choice_to_wire,
 )
+from ._errors import langchain_errors
 from ._structured import build_structured_output
+from ._tokens import NO_TOKEN_IDS, count_messages
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -471,7 +473,8 @@ class ChatHermes(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
-        result = self._get_client().chat(call.request, tool_mode=call.tool_mode)
+        with langchain_errors():
+            result = self._get_client().chat(call.request, tool_mode=call.tool_mode)
         return ChatResult(
             generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
         )
@@ -484,7 +487,8 @@ class ChatHermes(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
-        result = await self._get_client().achat(call.request, tool_mode=call.tool_mode)
+        with langchain_errors():
+            result = await self._get_client().achat(call.request, tool_mode=call.tool_mode)
         return ChatResult(
             generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
         )
@@ -498,7 +502,7 @@ class ChatHermes(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
         model_name, primary, usage = call.model_name, self._primary, self.stream_usage
-        with self._get_client().stream(call.request, tool_mode=call.tool_mode) as deltas:
+        with langchain_errors(), self._get_client().stream(call.request, tool_mode=call.tool_mode) as deltas:
             for delta in deltas:
                 if delta.finish_reason is None:
                     yield delta_to_chunk(delta)
@@ -514,12 +518,36 @@ class ChatHermes(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
         model_name, primary, usage = call.model_name, self._primary, self.stream_usage
-        async with self._get_client().astream(call.request, tool_mode=call.tool_mode) as deltas:
-            async for delta in deltas:
-                if delta.finish_reason is None:
-                    yield delta_to_chunk(delta)
-                else:
-                    yield final_chunk(delta, model_name=model_name, gateway=primary, usage=usage)
+        with langchain_errors():
+            async with self._get_client().astream(call.request, tool_mode=call.tool_mode) as deltas:
+                async for delta in deltas:
+                    if delta.finish_reason is None:
+                        yield delta_to_chunk(delta)
+                    else:
+                        yield final_chunk(delta, model_name=model_name, gateway=primary, usage=usage)
+
+    # --- token counting: an offline estimate (`_tokens`) unless custom_get_token_ids is set -------------
+
+    def get_token_ids(self, text: str) -> list[int]:
+        if self.custom_get_token_ids is None:
+            raise NotImplementedError(NO_TOKEN_IDS)
+        return self.custom_get_token_ids(text)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens in `text`: an estimate of the Hermes tokenizers' count (docs/langchain.md)."""
+        if self.custom_get_token_ids is not None:
+            return len(self.custom_get_token_ids(text))
+        return count_text_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """Prompt tokens of `messages` (and `tools`) with the chat template: an estimate (docs/langchain.md).
+
+        What `trim_messages(..., token_counter=llm)` and agent middleware call."""
+        if self.custom_get_token_ids is not None:
+            return super().get_num_tokens_from_messages(messages, tools)
+        return count_messages(messages, tools)
 
     # --- tools and structured output ---------------------------------------------------------------------
 

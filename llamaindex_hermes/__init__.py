@@ -11,6 +11,7 @@ print(llm.complete("Say hello").text)
 from __future__ import annotations
 
 from llamaindex_hermes._convert import INVALID_ARGUMENTS_KEY
+from llamaindex_hermes._tokens import hermes_tokenizer
 from llamaindex_hermes.base import DEFAULT_CONTEXT_WINDOW, GATEWAYS, Hermes
 from llamaindex_hermes.embedding import EmbeddingUsageEvent, GatewayEmbedding
 
@@ -21,4 +22,5 @@ __all__ = [
     "EmbeddingUsageEvent",
     "GatewayEmbedding",
     "Hermes",
+    "hermes_tokenizer",
 ]

@@ -11,7 +11,10 @@ Output flow: every `ChatDelta` of a reply → `ResponseBuilder.feed` → one `Ch
 Invalid tool-call arguments (JSON that does not parse into an object) are never dropped: the final message
 keeps the `ToolCallBlock` with the raw text as `tool_kwargs` and lists the call under
 `message.additional_kwargs["invalid_tool_calls"]` (`id`, `name`, `arguments`, `error`);
-`tool_selections_from_response` then raises, or passes the raw text on under `INVALID_ARGUMENTS_KEY`.
+`tool_selections_from_response` then raises, or passes the raw text on under `INVALID_ARGUMENTS_KEY` (so the
+tool's function is never run with it: an ordinary Python function refuses the unknown keyword). When the
+conversation goes back to the model, the result an agent recorded for such a call is replaced by a plain
+sentence saying the arguments were not valid JSON, with the parser's error (`invalid_arguments_result`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
     ImageBlock,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -73,7 +77,28 @@ def to_wire_messages(
     `reasoning_field` (e.g. "reasoning_content") sends an assistant's `ThinkingBlock`s back under that key,
     for reasoning models whose providers need it on multi-turn tool use; None leaves reasoning out.
     """
-    return [_message_to_wire(message, reasoning_field) for message in messages]
+    wire = [_message_to_wire(message, reasoning_field) for message in messages]
+    invalid: dict[str, dict[str, Any]] = {}
+    for message, item in zip(messages, wire, strict=True):
+        if item["role"] == "assistant":
+            for entry in message.additional_kwargs.get("invalid_tool_calls") or ():
+                invalid[str(entry.get("id"))] = entry
+        elif item["role"] == "tool" and invalid and item["tool_call_id"] in invalid:
+            item["content"] = invalid_arguments_result(invalid[item["tool_call_id"]])
+    return wire
+
+
+def invalid_arguments_result(entry: dict[str, Any]) -> str:
+    """What the model reads back for a call whose arguments were not a JSON object (the tool was not run).
+
+    Whatever the agent recorded as that call's result (`got an unexpected keyword argument
+    '__hermes_invalid_arguments__'`) is replaced by this, so the model learns what to fix."""
+    name = entry.get("name") or "the tool"
+    return (
+        f"Error: {name} was not run because the arguments you sent were not valid JSON "
+        f"({entry.get('error')}). You sent: {entry.get('arguments')}. Call {name} again with its "
+        "arguments as one JSON object."
+    )
 
 
 def _message_to_wire(message: ChatMessage, reasoning_field: str | None) -> dict[str, Any]:
@@ -212,6 +237,7 @@ def delta_from_result(result: ChatResult) -> ChatDelta:
         provider=result.provider,
         role="assistant",
         gateway=result.gateway,
+        logprobs=result.logprobs,
     )
 
 
@@ -246,6 +272,7 @@ def build_response(
     delta: str,
     raw: dict[str, Any] | None,
     response_kwargs: dict[str, Any],
+    logprobs: list[list[LogProb]] | None = None,
 ) -> ChatResponse:
     """`ChatResponse(message=ChatMessage(role=assistant, blocks=...), ...)`, without re-validating."""
     if not _FAST_BUILD:
@@ -253,6 +280,7 @@ def build_response(
             message=ChatMessage(role=_ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
             delta=delta,
             raw=raw,
+            logprobs=logprobs,
             additional_kwargs=response_kwargs,
         )
     message = _construct(
@@ -268,12 +296,34 @@ def build_response(
                 "message": message,
                 "raw": raw,
                 "delta": delta,
-                "logprobs": None,
+                "logprobs": logprobs,
                 "additional_kwargs": response_kwargs,
             },
-            {"message", "delta", "raw", "additional_kwargs"},
+            {"message", "delta", "raw", "additional_kwargs"}
+            if logprobs is None
+            else {"message", "delta", "raw", "logprobs", "additional_kwargs"},
         ),
     )
+
+
+def to_logprobs(entries: list[dict[str, Any]]) -> list[list[LogProb]]:
+    """OpenAI token entries → LlamaIndex's `ChatResponse.logprobs` shape: per token, its `top_logprobs`
+    alternatives (as llama-index-llms-openai gives them), or the chosen token alone when none were asked."""
+    out: list[list[LogProb]] = []
+    for entry in entries:
+        alternatives = entry.get("top_logprobs") or [entry]
+        out.append(
+            [
+                LogProb(
+                    token=str(alt.get("token", "")),
+                    logprob=float(alt.get("logprob", 0.0)),
+                    bytes=list(alt.get("bytes") or []),
+                )
+                for alt in alternatives
+                if isinstance(alt, dict)
+            ]
+        )
+    return out
 
 
 def text_block(text: str) -> TextBlock:
@@ -300,10 +350,11 @@ class ResponseBuilder:
     only once, on the final delta (the one carrying `finish_reason`). One instance per reply.
     """
 
-    __slots__ = ("_calls", "_content", "_reasoning", "_thinking", "gateway")
+    __slots__ = ("_calls", "_content", "_logprobs", "_reasoning", "_thinking", "gateway")
 
     def __init__(self, *, gateway: str | None = None) -> None:
         self._content = ""
+        self._logprobs: list[list[LogProb]] | None = None
         self._reasoning = ""
         self._thinking: ThinkingBlock | None = None
         self._calls: dict[int, _CallState] = {}
@@ -363,7 +414,12 @@ class ResponseBuilder:
                 response_kwargs.update(usage)
             if gateway is not None:
                 response_kwargs["gateway"] = gateway
-        return build_response(blocks, message_kwargs, delta.content, raw, response_kwargs)
+        if delta.logprobs is not None:
+            if self._logprobs is None:
+                self._logprobs = []
+            self._logprobs.extend(to_logprobs(delta.logprobs))
+        logprobs = list(self._logprobs) if self._logprobs is not None else None  # so far, like the message
+        return build_response(blocks, message_kwargs, delta.content, raw, response_kwargs, logprobs)
 
     def _add_tool_calls(self, blocks: list[Any], message_kwargs: dict[str, Any], final: bool) -> None:
         wire_calls: list[dict[str, Any]] = []
