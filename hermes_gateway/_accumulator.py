@@ -42,7 +42,9 @@ class StreamAccumulator:
         "gateway",
         "id",
         "model",
+        "others",
         "provider",
+        "request_id",
         "usage",
     )
 
@@ -58,6 +60,8 @@ class StreamAccumulator:
         self.id: str | None = None
         self.model: str | None = None
         self.provider: str | None = None
+        self.request_id: str | None = None
+        self.others: list[ChatResult] = []
 
     def add(self, delta: ChatDelta) -> None:
         if delta.content:
@@ -76,6 +80,10 @@ class StreamAccumulator:
             self.model = delta.model
         if delta.provider:
             self.provider = delta.provider
+        if delta.request_id:
+            self.request_id = delta.request_id
+        if delta.others:
+            self.others = list(delta.others)
 
     def _add_call(self, call: ToolCallDelta) -> None:
         """Group by index, then by id: a fragment naming another id at a known index is another call."""
@@ -116,4 +124,6 @@ class StreamAccumulator:
             model=self.model,
             provider=self.provider,
             gateway=self.gateway,
+            request_id=self.request_id,
+            others=self.others,
         )

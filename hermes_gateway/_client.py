@@ -332,6 +332,7 @@ class GatewayClient:
         response = self._send(prepared, headers)
         try:
             pipeline = self._pipeline(prepared)
+            pipeline.read_headers(response.headers)  # cost / request id sent as headers (AI/ML API)
             if _is_event_stream(response) or (prepared.stream and not _is_json(response)):
                 with map_httpx_errors(self.gateway, reading_body=True):
                     for data in response.iter_bytes():
@@ -435,6 +436,7 @@ class GatewayClient:
         response = await self._asend(prepared, headers)
         try:
             pipeline = self._pipeline(prepared)
+            pipeline.read_headers(response.headers)  # cost / request id sent as headers (AI/ML API)
             if _is_event_stream(response) or (prepared.stream and not _is_json(response)):
                 with map_httpx_errors(self.gateway, reading_body=True):
                     async for data in response.aiter_bytes():

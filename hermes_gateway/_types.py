@@ -65,6 +65,12 @@ class ChatDelta:
     role: str | None = None
     gateway: str | None = None
     """Set on the final delta: the gateway that served the reply (after failover, the one that answered)."""
+    request_id: str | None = None
+    """Set on the final delta when the gateway named the request (AI/ML API `x-inference-id`, or
+    `x-request-id`): the id its support asks for. Errors carry the same in `GatewayError.request_id`."""
+    others: list[ChatResult] | None = None
+    """Set on the final delta of a multi-model reply (APIpie `model="a,b"` answers a JSON array): the
+    completions after the first, one per further model, in the order the gateway sent them."""
 
 
 @dataclass(slots=True)
@@ -91,6 +97,11 @@ class ChatResult:
     model: str | None = None
     provider: str | None = None
     gateway: str | None = None
+    request_id: str | None = None
+    """The gateway's id of the request (`x-inference-id` / `x-request-id`), when it sent one."""
+    others: list[ChatResult] = field(default_factory=list)
+    """A multi-model reply (APIpie `model="a,b"`): the completions after the first, one per model, each with
+    its own `model`. Empty for an ordinary reply."""
 
 
 class ChatRequest(TypedDict, total=False):
