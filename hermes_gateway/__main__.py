@@ -59,8 +59,12 @@ def _money(value: float | None) -> str:
 
 
 def _tools(info: ModelInfo, gateway: str) -> str:
+    """native: confirmed, auto mode sends `tools`; prompt: the Hermes format (auto mode's choice), with
+    `+native?` where the gateway declares tools without confirmation (`tool_mode="native"` may work)."""
     if info.supports_native_tools(gateway):
         return "native"
+    if info.declares_tools(gateway):
+        return "prompt+native?" if info.trained_tool_calls else "native?"
     return "prompt" if info.trained_tool_calls else "-"
 
 
@@ -136,6 +140,8 @@ def _as_json(merged: MergedModel) -> dict[str, Any]:
         "max_output_tokens": info.max_output_tokens or None,
         "prompt_format": info.prompt_format,
         "native_tools": sorted(info.native_tools),
+        "declared_tools": sorted(info.declared_tools),
+        "tool_evidence": dict(info.tool_evidence),
         "tool_roles": {g: info.tool_role(g) for g in (*CATALOG_GATEWAYS, "openai")},
         "vision": info.vision,
         "reasoning": info.reasoning,

@@ -344,6 +344,7 @@ def _merge_group(base: ModelInfo | None, group: list[LiveModel]) -> MergedModel:
     gateway_ids = dict(base.gateway_ids)
     prices = dict(base.prices)
     native = set(base.native_tools)
+    declared = set(base.declared_tools)
     providers: dict[str, list[str]] = {}
     for gateway in dict.fromkeys(m.gateway for m in group):
         mine = [m for m in group if m.gateway == gateway]
@@ -353,10 +354,11 @@ def _merge_group(base: ModelInfo | None, group: list[LiveModel]) -> MergedModel:
         if price is not None:
             prices[gateway] = price
         tools = next((m.tools for m in mine if m.tools is not None), None)
-        if tools:
-            native.add(gateway)
+        if tools:  # a list that declares tools is a claim, not a confirmation: auto mode does not rely on it
+            declared.add(gateway)
         elif tools is not None:
             native.discard(gateway)
+            declared.discard(gateway)
         providers[gateway] = list(dict.fromkeys(m.provider for m in mine if m.provider))
     contexts = [m.context_window for m in group if m.context_window]
     outputs = [m.max_output_tokens for m in group if m.max_output_tokens]
@@ -365,6 +367,7 @@ def _merge_group(base: ModelInfo | None, group: list[LiveModel]) -> MergedModel:
         gateway_ids=gateway_ids,
         prices=prices,
         native_tools=frozenset(native),
+        declared_tools=frozenset(declared),
         # The smallest limit any live list reports: the safe number for a context guard.
         context_window=min(contexts) if contexts else base.context_window,
         max_output_tokens=min(outputs) if outputs else base.max_output_tokens,

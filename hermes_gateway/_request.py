@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._catalog import ModelInfo, deprecation_message, lookup, resolve_model_id
+from ._features import normalise_extensions
 from ._gateways import Dialect, apply_drop_rules
 from ._guards import check_request
 from ._hermes_prompt import to_hermes_messages
@@ -147,6 +148,7 @@ def prepare_request(
                     "extra_body field %r is not a known %s extension; sending it as given", key, gateway
                 )
         body.update(extra)
+    normalise_extensions(body, gateway)  # APIpie `routing` spelling, memory ranges: before any I/O
 
     if stream:
         body["stream"] = True

@@ -1,0 +1,115 @@
+"""Ids and extension fields as APIpie's own clients send them; native tools only where confirmed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hermes_gateway._catalog import AIMLAPI, APIPIE, lookup, provider_prefix, resolve_model_id
+from hermes_gateway._gateways import get_dialect
+from hermes_gateway._request import prepare_request
+from hermes_gateway._types import ChatRequest
+
+TOOLS = [{"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}}]
+USER = [{"role": "user", "content": "What time is it?"}]
+
+
+def prepare(gateway: str, **request: Any) -> dict[str, Any]:
+    body: ChatRequest = {"messages": USER, **request}  # type: ignore[typeddict-item]
+    return prepare_request(body, dialect=get_dialect(gateway)).body
+
+
+# --- provider-prefixed ids (gateways.md Corrections: APIpie's Cline fork and AnythingLLM send them) ---------
+
+
+@pytest.mark.parametrize(
+    ("given", "provider", "name"),
+    [
+        ("openrouter/hermes-3-llama-3-1-70b", "openrouter", "hermes-3-llama-3.1-70b"),
+        ("together/Nous-Hermes-2-Mixtral-8x7B-DPO", "together", "nous-hermes-2-mixtral-8x7b-dpo"),
+        ("deepinfra/nousresearch/hermes-4-405b", "deepinfra", "hermes-4-405b"),
+    ],
+)
+def test_provider_prefixed_ids_resolve_and_are_sent_as_given(given: str, provider: str, name: str) -> None:
+    info = lookup(given)
+    assert info is not None
+    assert info.name == name
+    assert provider_prefix(given) == provider
+    assert resolve_model_id(given, APIPIE) == given
+
+
+def test_names_with_a_slash_that_are_not_provider_choices() -> None:
+    # The Hugging Face path and AI/ML API's own id are names, not a provider prefix.
+    assert provider_prefix("NousResearch/Hermes-3-Llama-3.1-70B") is None
+    assert resolve_model_id("NousResearch/Hermes-3-Llama-3.1-70B", APIPIE) == "hermes-3-llama-3-1-70b"
+    assert provider_prefix("nousresearch/hermes-4-70b") is None
+    assert lookup("meta-llama/llama-3.1-8b-instruct") is None
+    assert provider_prefix("meta-llama/llama-3.1-8b-instruct") is None
+
+
+def test_a_prefixed_id_gets_the_hermes_prompt_not_the_tools_model() -> None:
+    # Before: lookup() was None, auto mode sent native `tools`, and APIpie handed them to gpt-4o-mini.
+    body = prepare(APIPIE, model="openrouter/hermes-3-llama-3-1-70b", tools=TOOLS)
+    assert body["model"] == "openrouter/hermes-3-llama-3-1-70b"
+    assert "tools" not in body
+    assert "<tools>" in body["messages"][0]["content"]
+
+
+# --- native tools only where confirmed ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["hermes-3-llama-3.1-70b", "hermes-4-405b"])
+def test_auto_mode_uses_the_prompt_where_native_tools_are_unconfirmed(model: str) -> None:
+    body = prepare(AIMLAPI, model=model, tools=TOOLS, parallel_tool_calls=False)
+    assert "tools" not in body
+    assert "<tools>" in body["messages"][0]["content"]
+    native = prepare_request(
+        {"model": model, "messages": USER, "tools": TOOLS, "parallel_tool_calls": False},
+        dialect=get_dialect(AIMLAPI),
+        tool_mode="native",
+    ).body
+    assert native["tools"] == TOOLS
+    assert native["parallel_tool_calls"] is False  # the spec declares tools: not dropped
+
+
+def test_every_gateway_tool_fact_says_where_it_comes_from() -> None:
+    for name in ("hermes-3-llama-3.1-70b", "hermes-4-70b"):
+        info = lookup(name)
+        assert info is not None
+        for gateway in info.gateways:
+            assert info.tool_evidence[gateway]
+        assert not info.supports_native_tools(AIMLAPI)
+
+
+# --- APIpie routing and memory ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"), [("perf_avg", "perf_avg"), ("perf-avg", "perf_avg"), ("price", "price")]
+)
+def test_routing_spellings_are_accepted_and_the_documented_one_is_sent(given: str, sent: str) -> None:
+    body = prepare(APIPIE, model="hermes-4-70b", extra_body={"routing": given})
+    assert body["routing"] == sent
+
+
+def test_unknown_routing_is_refused_before_sending() -> None:
+    with pytest.raises(ValueError, match="'price', 'perf' or 'perf_avg'"):
+        prepare(APIPIE, model="hermes-4-70b", extra_body={"routing": "fastest"})
+
+
+def test_routing_is_not_rewritten_for_other_gateways() -> None:
+    body = prepare(AIMLAPI, model="hermes-4-70b", extra_body={"routing": "perf-avg"})
+    assert body["routing"] == "perf-avg"
+
+
+@pytest.mark.parametrize(("field", "value"), [("mem_expire", 0), ("mem_expire", 1441), ("mem_length", 101)])
+def test_memory_values_out_of_the_documented_range_are_refused(field: str, value: int) -> None:
+    with pytest.raises(ValueError, match=field):
+        prepare(APIPIE, model="hermes-4-70b", extra_body={"memory": 1, field: value})
+
+
+def test_memory_options_within_range_are_sent() -> None:
+    memory = {"memory": 1, "mem_session": "user-42", "mem_expire": 60, "mem_msgs": 8, "mem_length": 20}
+    body = prepare(APIPIE, model="hermes-4-70b", extra_body=memory)
+    assert {k: body[k] for k in memory} == memory
