@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._catalog import ModelInfo, deprecation_message, lookup, resolve_model_id
-from ._features import normalise_extensions
+from ._features import multi_model_id, normalise_extensions
 from ._gateways import Dialect, apply_drop_rules
 from ._guards import check_request
 from ._hermes_prompt import to_hermes_messages
@@ -121,7 +121,11 @@ def prepare_request(
     if "messages" not in request:
         raise ValueError("the request has no messages")
     gateway = dialect.name
-    model = resolve_model_id(requested, gateway)
+    model = (
+        multi_model_id(requested, gateway, stream=stream)
+        if "," in requested
+        else resolve_model_id(requested, gateway)
+    )
     info = lookup(requested)
     mode = resolve_tool_mode(tool_mode, info, gateway)
     tools = request.get("tools") or []

@@ -46,10 +46,12 @@ if TYPE_CHECKING:
     from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
     from langchain_core.load.serializable import SerializedConstructor, SerializedNotImplemented
     from langchain_core.messages import AIMessage, BaseMessage
+    from langchain_core.outputs import ChatGeneration
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
 
     from hermes_gateway._types import ChatRequest, ToolMode
+    from hermes_gateway._types import ChatResult as CoreChatResult
 
 GatewayLiteral = Literal["apipie", "aimlapi", "openai"]
 
@@ -467,9 +469,7 @@ class ChatHermes(BaseChatModel):
     ) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
         result = self._get_client().chat(call.request, tool_mode=call.tool_mode)
-        return ChatResult(
-            generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
-        )
+        return ChatResult(generations=self._generations(result, call.model_name))
 
     async def _agenerate(
         self,
@@ -480,9 +480,21 @@ class ChatHermes(BaseChatModel):
     ) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
         result = await self._get_client().achat(call.request, tool_mode=call.tool_mode)
-        return ChatResult(
-            generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
-        )
+        return ChatResult(generations=self._generations(result, call.model_name))
+
+    def _generations(self, result: CoreChatResult, model_name: str) -> list[ChatGeneration]:
+        """One generation per model: an APIpie multi-model request (`model="a,b"`) answers one completion per
+        model (`result.others`), each named after the model it came from; never dropped."""
+        names = [name.strip() for name in model_name.split(",")]
+        results = [result, *result.others]
+        return [
+            result_to_generation(
+                one,
+                model_name=names[i] if i < len(names) else (one.model or model_name),
+                gateway=self._primary,
+            )
+            for i, one in enumerate(results)
+        ]
 
     def _stream(
         self,

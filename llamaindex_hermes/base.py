@@ -212,6 +212,18 @@ class Hermes(FunctionCallingLLM):
                 if name in CATALOG_GATEWAYS:
                     warn_if_deprecated(model, name, stacklevel=2)
 
+    @field_validator("model")
+    @classmethod
+    def _check_one_model(cls, value: str) -> str:
+        if "," in value:
+            raise ValueError(
+                f"model={value!r} is an APIpie multi-model request (one completion per model), and a "
+                "LlamaIndex ChatResponse holds one message: make one Hermes per model, or use "
+                "langchain_hermes.ChatHermes (one generation per model) or hermes_gateway.GatewayClient "
+                "(ChatResult.others)."
+            )
+        return value
+
     @field_validator("gateway")
     @classmethod
     def _check_gateway(cls, value: str | list[str]) -> str | list[str]:
