@@ -38,6 +38,7 @@ class StreamAccumulator:
         "_calls",
         "_content",
         "_reasoning",
+        "client_request_id",
         "finish_reason",
         "gateway",
         "id",
@@ -61,6 +62,7 @@ class StreamAccumulator:
         self.model: str | None = None
         self.provider: str | None = None
         self.request_id: str | None = None
+        self.client_request_id: str | None = None
         self.others: list[ChatResult] = []
 
     def add(self, delta: ChatDelta) -> None:
@@ -82,6 +84,8 @@ class StreamAccumulator:
             self.provider = delta.provider
         if delta.request_id:
             self.request_id = delta.request_id
+        if delta.client_request_id:
+            self.client_request_id = delta.client_request_id
         if delta.others:
             self.others = list(delta.others)
 
@@ -125,5 +129,6 @@ class StreamAccumulator:
             provider=self.provider,
             gateway=self.gateway,
             request_id=self.request_id,
+            client_request_id=self.client_request_id,
             others=self.others,
         )

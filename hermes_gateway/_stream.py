@@ -46,6 +46,7 @@ class ReplyPipeline:
     """One reply's bytes (or completion JSON) → deltas. Pure: feed(), feed_completion(), finish()."""
 
     __slots__ = (
+        "_client_request_id",
         "_complete",
         "_conv",
         "_fallback_cost",
@@ -83,6 +84,7 @@ class ReplyPipeline:
         self._others: list[dict[str, Any]] = []
         self.request_id: str | None = None
         """The gateway's id of the request, from the response headers (`read_headers`)."""
+        self._client_request_id: str | None = None
         self._text_calls = 0
         self._complete = False
         self._finished = False
@@ -93,13 +95,14 @@ class ReplyPipeline:
 
     # -- input -----------------------------------------------------------------------------------------------
 
-    def read_headers(self, headers: Mapping[str, str]) -> None:
+    def read_headers(self, headers: Mapping[str, str], client_request_id: str | None = None) -> None:
         """Reply-level facts some gateways send only as headers (once per reply, never per chunk).
 
         AI/ML API (gateways.md Corrections, live replies): `x-aimlapi-usd-spent` is the cost of a non-streamed
         reply, used when the body has none (a live Hermes 4 405B reply had no `meta`); `x-inference-id`
-        names the request.
+        names the request. `client_request_id` is the correlation id the client sent (reported back as is).
         """
+        self._client_request_id = client_request_id
         for name in REQUEST_ID_HEADERS:
             value = headers.get(name)
             if value:
@@ -275,6 +278,7 @@ class ReplyPipeline:
                 provider=conv.provider,
                 gateway=self.gateway,
                 request_id=self.request_id,
+                client_request_id=self._client_request_id,
                 others=self._other_results(latency_ms) if self._others else None,
             )
         )

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from hermes_gateway import GatewayClient
 from hermes_gateway._catalog import AIMLAPI, APIPIE, lookup, provider_prefix, resolve_model_id
+from hermes_gateway._exceptions import GatewayError
 from hermes_gateway._gateways import get_dialect
 from hermes_gateway._request import prepare_request
+from hermes_gateway._retry import RetryPolicy
 from hermes_gateway._types import ChatRequest
+from langchain_hermes import ChatHermes
+from tests.replica import PASS, Fault, Replica
 
 TOOLS = [{"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}}]
 USER = [{"role": "user", "content": "What time is it?"}]
@@ -113,3 +119,37 @@ def test_memory_options_within_range_are_sent() -> None:
     memory = {"memory": 1, "mem_session": "user-42", "mem_expire": 60, "mem_msgs": 8, "mem_length": 20}
     body = prepare(APIPIE, model="hermes-4-70b", extra_body=memory)
     assert {k: body[k] for k in memory} == memory
+
+
+# --- the per-call correlation id ----------------------------------------------------------------------------
+
+
+def test_one_correlation_id_per_call_kept_across_retries_and_reported(replica: Replica) -> None:
+    replica.aimlapi.enqueue(Fault.error(503), PASS)
+    client = GatewayClient("aimlapi", api_key="k", base_url=replica.aimlapi.base_url, max_retries=1)
+    client.retry_policy = RetryPolicy(max_retries=1, initial_delay=0.0)
+    result = client.chat({"model": "hermes-4-70b", "messages": USER})
+    sent = [r.headers["x-client-request-id"] for r in replica.aimlapi.requests]
+    assert len(sent) == 2
+    assert sent[0] == sent[1]  # the retry is the same call
+    assert result.client_request_id == sent[0]
+    assert result.request_id is not None  # AI/ML API's x-inference-id
+    assert result.request_id.startswith("inf-")
+    again = client.chat({"model": "hermes-4-70b", "messages": USER})
+    assert again.client_request_id != result.client_request_id  # a new call, a new id
+
+
+def test_the_correlation_id_is_on_errors_and_in_langchain_metadata(replica: Replica) -> None:
+    replica.apipie.enqueue(Fault.error(400, "bad things"))
+    client = GatewayClient("apipie", api_key="k", base_url=replica.apipie.base_url, max_retries=0)
+    with pytest.raises(GatewayError) as caught:
+        client.chat({"model": "hermes-4-70b", "messages": USER})
+    assert caught.value.client_request_id == replica.apipie.requests[-1].headers["x-client-request-id"]
+    llm = ChatHermes(
+        model="hermes-4-70b", gateway="aimlapi", base_url=replica.aimlapi.base_url, api_key=SecretStr("k")
+    )
+    metadata = llm.invoke("hi").response_metadata
+    assert metadata["client_request_id"] == replica.aimlapi.requests[-1].headers["x-client-request-id"]
+    assert metadata["request_id"].startswith("inf-")
+    streamed = [c.response_metadata for c in llm.stream("hi") if c.response_metadata.get("client_request_id")]
+    assert len(streamed) == 1  # once, on the last chunk
