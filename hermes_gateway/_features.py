@@ -7,15 +7,25 @@ Pure: `normalise_extensions(body, gateway)` edits a request body in place, once 
   neuronic-ai/APIpie.ai-docs). Both are accepted; `perf_avg` is sent. Any other value is refused here with
   the choices, since an unknown value is not known to raise anything on the gateway.
 - APIpie multi-model: `model="a,b"` answers a JSON array, one completion per model (`multi_model_id`).
+- Hermes 4 reasoning, one switch for both gateways (`apply_reasoning`): `thinking` (our field, never sent)
+  turns thinking on with the system prompt the Hermes 4 / DeepHermes cards give (hermes.md: "a system
+  prompt asking for <think> tags"): the model itself does it, so it works on every gateway. `reasoning_effort`
+  (low | medium | high) is sent where documented: AI/ML API's Hermes 3 / Hermes 4 70B specs take a top-level
+  `reasoning_effort` (aimlapi/api-docs, text-models-llm/nousresearch/*.json; the Hermes 4 405B page lists
+  no reasoning field, and AI/ML API drops unknown fields silently, so there it may do nothing). APIpie
+  documents no reasoning control: the field is not sent there (see docs/gateway-features.md).
 - APIpie memory (`memory`, `mem_session`, `mem_expire`, `mem_clear`, `mem_msgs`, `mem_length`, documented in
   docs/api/Chat/chatcompletions.md): ranges checked (mem_expire 1-1440 minutes, mem_length 1-100 percent).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ._catalog import resolve_model_id
+
+logger = logging.getLogger("hermes_gateway")
 
 MAX_MODELS = 5
 """APIpie: `model` may list up to 5 comma-separated models (docs/api/Chat/chatcompletions.md)."""
@@ -34,8 +44,47 @@ _MEMORY_RANGES: dict[str, tuple[int, int]] = {
 }
 
 
+THINKING_PROMPT = (
+    "You are a deep thinking AI, you may use extremely long chains of thought to deeply consider the "
+    "problem and deliberate with yourself via systematic reasoning processes to help come to a correct "
+    "solution prior to answering. You should enclose your thoughts and internal monologue inside <think> "
+    "</think> tags, and then provide your solution or response to the problem."
+)
+"""The reasoning system prompt of the Hermes 4 / DeepHermes 3 model cards."""
+EFFORTS = frozenset({"low", "medium", "high"})
+EFFORT_GATEWAYS = frozenset({"aimlapi", "openai"})
+"""Where `reasoning_effort` is sent (documented by AI/ML API; OpenAI's own field for local servers)."""
+
+
+def apply_reasoning(body: dict[str, Any], gateway: str) -> None:
+    """`thinking` / `reasoning_effort` in `body` → what `gateway` understands (see the module docstring).
+
+    The caller's messages are never mutated: a new list (and a new system message) is built when needed.
+    """
+    thinking = body.pop("thinking", None)
+    if thinking is not None and not isinstance(thinking, bool):
+        raise ValueError(f"thinking must be True, False or None, not {thinking!r}")
+    effort = body.get("reasoning_effort")
+    if effort is not None:
+        if effort not in EFFORTS:
+            raise ValueError(f"reasoning_effort must be 'low', 'medium' or 'high', not {effort!r}")
+        if gateway not in EFFORT_GATEWAYS:
+            del body["reasoning_effort"]
+            logger.debug("reasoning_effort not sent to %s: it documents no reasoning control", gateway)
+    if thinking:
+        messages = list(body.get("messages") or [])
+        if messages and messages[0].get("role") == "system" and isinstance(messages[0].get("content"), str):
+            first = messages[0]
+            if THINKING_PROMPT not in first["content"]:
+                messages[0] = {**first, "content": f"{THINKING_PROMPT}\n\n{first['content']}"}
+        else:
+            messages.insert(0, {"role": "system", "content": THINKING_PROMPT})
+        body["messages"] = messages
+
+
 def normalise_extensions(body: dict[str, Any], gateway: str) -> None:
     """Fix spellings and check values of the gateway's own fields in `body`; ValueError saying what to do."""
+    apply_reasoning(body, gateway)
     if gateway != "apipie":
         return
     routing = body.get("routing")

@@ -156,8 +156,13 @@ class ChatHermes(BaseChatModel):
     """Upstream provider to route to (APIpie `provider`, e.g. `openrouter`; AI/ML API `provider` override)."""
     force_provider: bool | None = None
     """APIpie: fail instead of falling back when `provider` cannot serve the request."""
-    routing: Literal["price", "perf", "perf_avg"] | None = None
-    """APIpie: route by lowest price, best performance or best average performance."""
+    routing: Literal["price", "perf", "perf_avg", "perf-avg"] | None = None
+    """APIpie: route by lowest price, best performance or best average performance (`perf-avg`, the other
+    spelling in APIpie's docs, is sent as `perf_avg`)."""
+    thinking: bool | None = None
+    """Hermes 4 reasoning: True adds the model card's thinking system prompt (works on every gateway)."""
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
+    """Sent where documented (AI/ML API); not sent to APIpie, which documents no reasoning control."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra top-level request fields (e.g. `seed`, `presence_penalty`)."""
     extra_body: dict[str, Any] | None = None
@@ -445,6 +450,10 @@ class ChatHermes(BaseChatModel):
             extra["force_provider"] = self.force_provider
         if self.routing is not None:
             extra["routing"] = self.routing
+        if self.thinking is not None:
+            extra["thinking"] = self.thinking
+        if self.reasoning_effort is not None:
+            extra["reasoning_effort"] = self.reasoning_effort
         if self.extra_body:
             extra.update(self.extra_body)
         merge_call_options(body, extra, kwargs)

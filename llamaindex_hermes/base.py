@@ -149,6 +149,14 @@ class Hermes(FunctionCallingLLM):
         default="auto",
         description='"native" sends `tools`; "hermes" uses the Hermes prompt; "auto" asks the catalog.',
     )
+    thinking: bool | None = Field(
+        default=None,
+        description="Hermes 4 reasoning: True adds the model card's thinking system prompt (every gateway).",
+    )
+    reasoning_effort: Literal["low", "medium", "high"] | None = Field(
+        default=None,
+        description="Sent where documented (AI/ML API); not sent to APIpie (no reasoning control there).",
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="Extra request fields for every call (top_p, seed, or gateway extensions like top_k).",
@@ -341,6 +349,10 @@ class Hermes(FunctionCallingLLM):
         if self.max_tokens is not None:
             request["max_tokens"] = self.max_tokens
         extra: dict[str, Any] = {}
+        if self.thinking is not None:
+            extra["thinking"] = self.thinking
+        if self.reasoning_effort is not None:
+            extra["reasoning_effort"] = self.reasoning_effort
         for source in (self.additional_kwargs, kwargs):
             merge_call_options(request, extra, {k: v for k, v in source.items() if k not in _ADAPTER_KEYS})
         if not request.get("tools"):

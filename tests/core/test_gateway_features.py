@@ -153,3 +153,65 @@ def test_the_correlation_id_is_on_errors_and_in_langchain_metadata(replica: Repl
     assert metadata["request_id"].startswith("inf-")
     streamed = [c.response_metadata for c in llm.stream("hi") if c.response_metadata.get("client_request_id")]
     assert len(streamed) == 1  # once, on the last chunk
+
+
+# --- Hermes 4 reasoning: one switch ---------------------------------------------------------------
+
+
+def test_thinking_adds_the_model_cards_system_prompt_on_every_gateway() -> None:
+    from hermes_gateway._features import THINKING_PROMPT
+
+    messages = [{"role": "system", "content": "Be brief."}, *USER]
+    for gateway in (APIPIE, AIMLAPI):
+        body = prepare(gateway, model="hermes-4-70b", extra_body={"thinking": True})
+        assert "thinking" not in body  # ours, never sent
+        assert body["messages"][0] == {"role": "system", "content": THINKING_PROMPT}
+        body = prepare(gateway, model="hermes-4-70b", messages=messages, extra_body={"thinking": True})
+        assert body["messages"][0]["content"] == f"{THINKING_PROMPT}\n\nBe brief."
+    assert messages[0]["content"] == "Be brief."  # the caller's messages are not mutated
+    off = prepare(AIMLAPI, model="hermes-4-70b", extra_body={"thinking": False})
+    assert off["messages"] == USER
+    assert "thinking" not in off
+
+
+def test_reasoning_effort_is_sent_only_where_documented() -> None:
+    assert prepare(AIMLAPI, model="hermes-4-70b", extra_body={"reasoning_effort": "high"})[
+        "reasoning_effort"
+    ] == ("high")
+    assert "reasoning_effort" not in prepare(
+        APIPIE, model="hermes-4-70b", extra_body={"reasoning_effort": "low"}
+    )
+    with pytest.raises(ValueError, match="'low', 'medium' or 'high'"):
+        prepare(AIMLAPI, model="hermes-4-70b", extra_body={"reasoning_effort": "max"})
+
+
+def test_one_switch_on_both_adapters(replica: Replica) -> None:
+    from llamaindex_hermes import Hermes
+
+    llm = ChatHermes(
+        model="hermes-4-70b",
+        gateway="aimlapi",
+        base_url=replica.aimlapi.base_url,
+        api_key=SecretStr("k"),
+        thinking=True,
+        reasoning_effort="medium",
+    )
+    message = llm.invoke("Why is the sky blue?")
+    sent = replica.aimlapi.requests[-1].json
+    assert sent["reasoning_effort"] == "medium"
+    assert "<think>" in sent["messages"][0]["content"]
+    assert message.additional_kwargs.get("reasoning_content")  # the replica's Hermes 4 reasons: reported
+    assert message.usage_metadata is not None
+    assert message.usage_metadata["output_token_details"]["reasoning"] > 0  # reasoning tokens in usage
+    li = Hermes(
+        model="hermes-4-70b",
+        gateway="apipie",
+        base_url=replica.apipie.base_url,
+        api_key="k",
+        thinking=True,
+        reasoning_effort="high",
+    )
+    li.complete("Why is the sky blue?")
+    sent = replica.apipie.requests[-1].json
+    assert "reasoning_effort" not in sent  # APIpie documents no reasoning control
+    assert "<think>" in sent["messages"][0]["content"]
