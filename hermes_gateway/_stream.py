@@ -42,6 +42,35 @@ def _no_id(_index: int) -> str:
     return ""  # ids are assigned by the pipeline (deterministic, numbered after native calls)
 
 
+def _query_result_as_completion(payload: Any) -> Any:
+    """APIpie's answer to `mem_clear` (docs/Features/IMM.md): `{"queryResults": "Memory session deleted
+    successfully", "queryDetails": {promptTokens, responseTokens, cost, ...}}` — no `choices`. Read as a
+    completion whose text is the message, so it is neither an error nor a silently empty reply."""
+    if (
+        not isinstance(payload, dict)
+        or "choices" in payload
+        or not isinstance(payload.get("queryResults"), str)
+    ):
+        return payload
+    details = payload.get("queryDetails")
+    details = details if isinstance(details, dict) else {}
+    prompt, completion = details.get("promptTokens") or 0, details.get("responseTokens") or 0
+    return {
+        "model": details.get("route"),
+        "provider": details.get("provider"),
+        "choices": [
+            {"message": {"role": "assistant", "content": payload["queryResults"]}, "finish_reason": "stop"}
+        ],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "cost": details.get("cost"),
+            "latency_ms": details.get("latencyMs"),
+        },
+    }
+
+
 class ReplyPipeline:
     """One reply's bytes (or completion JSON) → deltas. Pure: feed(), feed_completion(), finish()."""
 
@@ -129,6 +158,7 @@ class ReplyPipeline:
 
     def feed_completion(self, payload: Any) -> list[ChatDelta]:
         """A whole non-streamed completion (or a JSON answer to a stream request), as a one-chunk stream."""
+        payload = _query_result_as_completion(payload)
         if isinstance(payload, list) and payload and all(isinstance(p, dict) for p in payload):
             # APIpie answers a comma-separated multi-model request with an array, one completion per model:
             # the first is this reply, the rest come back on the final delta's `others` (never dropped).

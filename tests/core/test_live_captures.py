@@ -230,3 +230,26 @@ def test_x_inference_id_is_the_request_id_of_an_error(replica: Replica) -> None:
         client.chat({"model": "nousresearch/hermes-4-405b", "messages": [{"role": "user", "content": "Hi"}]})
     assert caught.value.request_id == "inf-42"
     assert "Body validation error!" in str(caught.value)
+
+
+def test_apipie_mem_clear_answer_is_read_as_a_reply() -> None:
+    # APIpie docs/Features/IMM.md, "Clearing Memory": the answer has no `choices`.
+    answer = {
+        "queryResults": "Memory session deleted successfully",
+        "queryDetails": {
+            "provider": "openai",
+            "route": "gpt-4o",
+            "promptTokens": 0,
+            "responseTokens": 0,
+            "promptChar": 0,
+            "responseChar": 31,
+            "cost": 0,
+            "latencyMs": 0,
+        },
+    }
+    pipeline = ReplyPipeline(gateway="apipie")
+    deltas = pipeline.feed_completion(answer) + pipeline.finish()
+    assert "".join(d.content for d in deltas) == "Memory session deleted successfully"
+    assert deltas[-1].finish_reason == "stop"
+    assert deltas[-1].usage is not None
+    assert deltas[-1].usage.cost_usd == 0.0
