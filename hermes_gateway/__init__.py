@@ -35,6 +35,7 @@ from ._exceptions import (
     VisionNotSupportedError,
 )
 from ._failover import AsyncFailoverChatStream, FailoverChatStream, FailoverClient, create_client
+from ._features import APIpieMemory
 from ._gateways import DIALECTS, Dialect, get_dialect
 from ._guards import estimate_prompt_tokens
 from ._hermes_parser import HermesTextParser
@@ -59,6 +60,7 @@ __all__ = [
     "DIALECTS",
     "APIConnectionError",
     "APITimeoutError",
+    "APIpieMemory",
     "AsyncChatStream",
     "AsyncFailoverChatStream",
     "AuthenticationError",

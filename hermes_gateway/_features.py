@@ -21,6 +21,7 @@ Pure: `normalise_extensions(body, gateway)` edits a request body in place, once 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from ._catalog import resolve_model_id
@@ -82,9 +83,66 @@ def apply_reasoning(body: dict[str, Any], gateway: str) -> None:
         body["messages"] = messages
 
 
+@dataclass(frozen=True, slots=True)
+class APIpieMemory:
+    """APIpie Integrated Model Memory for one conversation: pass as `memory=` (adapter option or per call).
+
+    APIpie keeps the session's messages and prepends them to each request, so send only the new turn: the
+    framework's own history on top would double the context (docs/gateway-features.md, "APIpie memory").
+    """
+
+    session: str | None = None
+    """`mem_session`: one per user or conversation (None: APIpie's unnamed default session)."""
+    expire_minutes: int | None = None
+    """`mem_expire`: 1-1440 minutes (APIpie's default 15)."""
+    max_messages: int | None = None
+    """`mem_msgs`: how many stored messages are appended (APIpie's default 8)."""
+    length_percent: int | None = None
+    """`mem_length`: 1-100, the share of the model's max response tokens memory may use."""
+    clear: bool = False
+    """`mem_clear`: delete the session (APIpie answers with a status message instead of a completion)."""
+
+    def __post_init__(self) -> None:
+        check_memory_fields(self.fields())
+
+    def fields(self) -> dict[str, Any]:
+        """The request fields APIpie documents for it."""
+        values = {
+            "memory": 1,
+            "mem_session": self.session,
+            "mem_expire": self.expire_minutes,
+            "mem_msgs": self.max_messages,
+            "mem_length": self.length_percent,
+            "mem_clear": 1 if self.clear else None,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+
+def check_memory_fields(body: dict[str, Any]) -> None:
+    """ValueError for APIpie memory values outside the documented ranges."""
+    for name, (low, high) in _MEMORY_RANGES.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"APIpie {name} must be a whole number from {low} to {high}, not {value!r}")
+    msgs = body.get("mem_msgs")
+    if msgs is not None and (isinstance(msgs, bool) or not isinstance(msgs, int) or msgs < 1):
+        raise ValueError(f"APIpie mem_msgs must be a whole number of at least 1, not {msgs!r}")
+
+
 def normalise_extensions(body: dict[str, Any], gateway: str) -> None:
     """Fix spellings and check values of the gateway's own fields in `body`; ValueError saying what to do."""
     apply_reasoning(body, gateway)
+    memory = body.get("memory")
+    if isinstance(memory, APIpieMemory):
+        del body["memory"]
+        if gateway == "apipie":
+            body.update(memory.fields())
+        else:  # failover to another gateway: it has no memory of this conversation
+            logger.warning(
+                "APIpie memory is not sent to %s: it does not keep APIpie's stored history", gateway
+            )
     if gateway != "apipie":
         return
     routing = body.get("routing")
@@ -96,12 +154,7 @@ def normalise_extensions(body: dict[str, Any], gateway: str) -> None:
                 f"not {routing!r}"
             )
         body["routing"] = sent
-    for name, (low, high) in _MEMORY_RANGES.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"APIpie {name} must be a whole number from {low} to {high}, not {value!r}")
+    check_memory_fields(body)
 
 
 def multi_model_id(model: str, gateway: str, *, stream: bool) -> str:

@@ -24,7 +24,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from hermes_gateway import FailoverClient, GatewayClient, _catalog, create_client
+from hermes_gateway import APIpieMemory, FailoverClient, GatewayClient, _catalog, create_client
 from hermes_gateway._client import check_base_url
 from hermes_gateway._gateways import DIALECTS, get_dialect, json_mode_via_prompt
 from hermes_gateway._json_mode import json_schema_system_prompt, with_system_prompt
@@ -163,6 +163,8 @@ class ChatHermes(BaseChatModel):
     """Hermes 4 reasoning: True adds the model card's thinking system prompt (works on every gateway)."""
     reasoning_effort: Literal["low", "medium", "high"] | None = None
     """Sent where documented (AI/ML API); not sent to APIpie, which documents no reasoning control."""
+    memory: APIpieMemory | None = None
+    """APIpie Integrated Model Memory: send only the new turn when set (docs/gateway-features.md)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra top-level request fields (e.g. `seed`, `presence_penalty`)."""
     extra_body: dict[str, Any] | None = None
@@ -454,6 +456,8 @@ class ChatHermes(BaseChatModel):
             extra["thinking"] = self.thinking
         if self.reasoning_effort is not None:
             extra["reasoning_effort"] = self.reasoning_effort
+        if self.memory is not None:
+            extra["memory"] = self.memory
         if self.extra_body:
             extra.update(self.extra_body)
         merge_call_options(body, extra, kwargs)

@@ -50,6 +50,7 @@ from typing_extensions import Self
 
 from hermes_gateway import (
     CATALOG_GATEWAYS,
+    APIpieMemory,
     FailoverClient,
     GatewayClient,
     ModelInfo,
@@ -156,6 +157,10 @@ class Hermes(FunctionCallingLLM):
     reasoning_effort: Literal["low", "medium", "high"] | None = Field(
         default=None,
         description="Sent where documented (AI/ML API); not sent to APIpie (no reasoning control there).",
+    )
+    memory: APIpieMemory | None = Field(
+        default=None,
+        description="APIpie Integrated Model Memory: send only the new turn (no chat-engine memory too).",
     )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
@@ -353,6 +358,8 @@ class Hermes(FunctionCallingLLM):
             extra["thinking"] = self.thinking
         if self.reasoning_effort is not None:
             extra["reasoning_effort"] = self.reasoning_effort
+        if self.memory is not None:
+            extra["memory"] = self.memory
         for source in (self.additional_kwargs, kwargs):
             merge_call_options(request, extra, {k: v for k, v in source.items() if k not in _ADAPTER_KEYS})
         if not request.get("tools"):

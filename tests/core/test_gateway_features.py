@@ -215,3 +215,50 @@ def test_one_switch_on_both_adapters(replica: Replica) -> None:
     sent = replica.apipie.requests[-1].json
     assert "reasoning_effort" not in sent  # APIpie documents no reasoning control
     assert "<think>" in sent["messages"][0]["content"]
+
+
+# --- APIpie memory, typed -------------------------------------------------------------------------
+
+
+def test_typed_memory_becomes_apipies_fields_and_is_checked_up_front() -> None:
+    from hermes_gateway import APIpieMemory
+
+    memory = APIpieMemory(session="user-42", expire_minutes=60, max_messages=8, length_percent=20)
+    body = prepare(APIPIE, model="hermes-4-70b", extra_body={"memory": memory})
+    assert {k: v for k, v in body.items() if k.startswith("mem")} == {
+        "memory": 1,
+        "mem_session": "user-42",
+        "mem_expire": 60,
+        "mem_msgs": 8,
+        "mem_length": 20,
+    }
+    assert (
+        prepare(APIPIE, model="hermes-4-70b", extra_body={"memory": APIpieMemory(clear=True)})["mem_clear"]
+        == 1
+    )
+    assert "memory" not in prepare(AIMLAPI, model="hermes-4-70b", extra_body={"memory": memory})
+    with pytest.raises(ValueError, match="mem_expire"):
+        APIpieMemory(expire_minutes=2000)
+    with pytest.raises(ValueError, match="mem_msgs"):
+        APIpieMemory(max_messages=0)
+
+
+def test_memory_option_on_both_adapters(replica: Replica) -> None:
+    from hermes_gateway import APIpieMemory
+    from llamaindex_hermes import Hermes
+
+    memory = APIpieMemory(session="user-42")
+    llm = ChatHermes(
+        model="hermes-4-70b",
+        gateway="apipie",
+        base_url=replica.apipie.base_url,
+        api_key=SecretStr("k"),
+        memory=memory,
+    )
+    llm.invoke("Hi")
+    assert replica.apipie.requests[-1].json["mem_session"] == "user-42"
+    li = Hermes(
+        model="hermes-4-70b", gateway="apipie", base_url=replica.apipie.base_url, api_key="k", memory=memory
+    )
+    li.complete("Hi")
+    assert replica.apipie.requests[-1].json["memory"] == 1
