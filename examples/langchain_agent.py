@@ -3,9 +3,10 @@
     python examples/langchain_agent.py
 
 `create_agent` runs the loop (ask the model, run the tools it calls, send the results back, stop when it
-answers in text); ChatHermes is just its model. On AI/ML API (this example) Hermes 3 takes `tools`
-natively; on APIpie the same code sends them in the Hermes `<tool_call>` prompt format instead
-(tool_mode="auto" picks from the catalog), because APIpie hands `tools` requests to a separate model.
+answers in text); ChatHermes is just its model. tool_mode="auto" (the default) sends the tools in the
+Hermes `<tool_call>` prompt format Hermes is trained on wherever native tools are not confirmed: on APIpie
+(which hands `tools` requests to a separate model) and on AI/ML API (this example: its spec declares
+`tools` for Hermes 3, unconfirmed). `tool_mode="native"` sends the OpenAI `tools` field instead.
 """
 
 from __future__ import annotations

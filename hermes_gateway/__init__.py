@@ -45,6 +45,7 @@ from ._exceptions import (
     VisionNotSupportedError,
 )
 from ._failover import AsyncFailoverChatStream, FailoverChatStream, FailoverClient, create_client
+from ._features import APIpieMemory
 from ._gateways import DIALECTS, Dialect, get_dialect
 from ._guards import estimate_prompt_tokens
 from ._hermes_parser import HermesTextParser
@@ -73,6 +74,7 @@ __all__ = [
     "EMBEDDING_MODELS",
     "APIConnectionError",
     "APITimeoutError",
+    "APIpieMemory",
     "AsyncChatStream",
     "AsyncFailoverChatStream",
     "AuthenticationError",

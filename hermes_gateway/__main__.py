@@ -1,5 +1,6 @@
 """`python -m hermes_gateway models [--gateway G] [--live] [--json] [--embeddings]`: the Hermes models (or,
-with `--embeddings`, the embedding models: `_embedding_listing`), one row per gateway.
+with `--embeddings`, the embedding models: `_embedding_listing`), one row per gateway;
+`python -m hermes_gateway doctor [--gateway G ...] [--model M ...] [--record]`: a live self-check (`_doctor`).
 
 Offline it prints the built-in catalog; `--live` asks each gateway's Models route (no key needed) and lays
 what it says over the catalog: current ids, limits and prices, which models are listed today, and Hermes
@@ -11,10 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _embedding_listing
 from ._catalog import BUILTIN_MODELS, CATALOG_GATEWAYS, ModelInfo
+from ._doctor import DEFAULT_MODELS, DOCTOR_GATEWAYS, DoctorError
+from ._doctor import render as render_doctor
+from ._doctor import run as run_doctor
 from ._exceptions import GatewayError
 from ._models_api import LiveModel, MergedModel, fetch_models, is_hermes, merge_live
 
@@ -50,7 +55,36 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument(
         "--embeddings", action="store_true", help="list the embedding models (dimensions, context, default)"
     )
+    doctor = commands.add_parser(
+        "doctor", help="probe the live gateways with your key(s) and compare with the catalog's assumptions"
+    )
+    doctor.add_argument(
+        "--gateway", action="append", choices=DOCTOR_GATEWAYS, help="repeatable; default: each with a key"
+    )
+    doctor.add_argument("--model", action="append", help=f"repeatable; default: {', '.join(DEFAULT_MODELS)}")
+    doctor.add_argument("--record", action="store_true", help="write scrubbed cassettes (see --record-dir)")
+    doctor.add_argument("--record-dir", type=Path, default=Path("cassettes/live/doctor"))
+    doctor.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     return parser
+
+
+def _doctor_command(args: argparse.Namespace) -> int:
+    """0: every assumption held; 1: one was wrong; 2: could not start (no key, offline)."""
+    try:
+        findings, spend, written = run_doctor(
+            args.gateway or DOCTOR_GATEWAYS,
+            args.model or DEFAULT_MODELS,
+            record_dir=args.record_dir if args.record else None,
+            timeout=args.timeout,
+            explicit=bool(args.gateway),
+        )
+    except DoctorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(render_doctor(findings, spend))
+    for path in written:
+        print(f"recorded: {path}")
+    return 1 if any(f.status == "FAIL" for f in findings) else 0
 
 
 def _count(value: int) -> str:
@@ -64,8 +98,12 @@ def _money(value: float | None) -> str:
 
 
 def _tools(info: ModelInfo, gateway: str) -> str:
+    """native: confirmed, auto mode sends `tools`; prompt: the Hermes format (auto mode's choice), with
+    `+native?` where the gateway declares tools without confirmation (`tool_mode="native"` may work)."""
     if info.supports_native_tools(gateway):
         return "native"
+    if info.declares_tools(gateway):
+        return "prompt+native?" if info.trained_tool_calls else "native?"
     return "prompt" if info.trained_tool_calls else "-"
 
 
@@ -141,6 +179,8 @@ def _as_json(merged: MergedModel) -> dict[str, Any]:
         "max_output_tokens": info.max_output_tokens or None,
         "prompt_format": info.prompt_format,
         "native_tools": sorted(info.native_tools),
+        "declared_tools": sorted(info.declared_tools),
+        "tool_evidence": dict(info.tool_evidence),
         "tool_roles": {g: info.tool_role(g) for g in (*CATALOG_GATEWAYS, "openai")},
         "vision": info.vision,
         "reasoning": info.reasoning,
@@ -208,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "models":
         return _models_command(args)
+    if args.command == "doctor":
+        return _doctor_command(args)
     return 2  # pragma: no cover - argparse rejects unknown commands first
 
 

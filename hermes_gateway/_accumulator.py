@@ -39,11 +39,14 @@ class StreamAccumulator:
         "_content",
         "_logprobs",
         "_reasoning",
+        "client_request_id",
         "finish_reason",
         "gateway",
         "id",
         "model",
+        "others",
         "provider",
+        "request_id",
         "usage",
     )
 
@@ -60,6 +63,9 @@ class StreamAccumulator:
         self.id: str | None = None
         self.model: str | None = None
         self.provider: str | None = None
+        self.request_id: str | None = None
+        self.client_request_id: str | None = None
+        self.others: list[ChatResult] = []
 
     def add(self, delta: ChatDelta) -> None:
         if delta.content:
@@ -82,6 +88,12 @@ class StreamAccumulator:
             self.model = delta.model
         if delta.provider:
             self.provider = delta.provider
+        if delta.request_id:
+            self.request_id = delta.request_id
+        if delta.client_request_id:
+            self.client_request_id = delta.client_request_id
+        if delta.others:
+            self.others = list(delta.others)
 
     def _add_call(self, call: ToolCallDelta) -> None:
         """Group by index, then by id: a fragment naming another id at a known index is another call."""
@@ -123,4 +135,7 @@ class StreamAccumulator:
             provider=self.provider,
             gateway=self.gateway,
             logprobs=list(self._logprobs) if self._logprobs is not None else None,
+            request_id=self.request_id,
+            client_request_id=self.client_request_id,
+            others=self.others,
         )

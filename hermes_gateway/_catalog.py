@@ -83,7 +83,16 @@ class ModelInfo:
     prompt_format: str
     """`chatml` | `alpaca` | `llama3` | `llava` (or `unknown` for a model only the live list knows)."""
     native_tools: frozenset[str] = frozenset()
-    """Gateways where sending `tools` natively makes *this model* produce the tool calls."""
+    """Gateways where sending `tools` natively is CONFIRMED to make *this model* produce the tool calls.
+
+    `tool_mode="auto"` uses native tools only here and the Hermes prompt format everywhere else (Hermes
+    models are trained on it). Where it was confirmed is in `tool_evidence`."""
+    declared_tools: frozenset[str] = frozenset()
+    """Gateways whose model spec declares `tools` without it being confirmed (AI/ML API's Hermes 3/4 specs:
+    its Function Calling page lists no nousresearch model and it silently drops fields it does not use).
+    Sending `tools` there is allowed (`tool_mode="native"`), just not relied on; `doctor` checks it."""
+    tool_evidence: Mapping[str, str] = field(default_factory=dict)
+    """Per gateway: what is known about native tools for this model, and from where (shown by `models`)."""
     vision: bool = False
     reasoning: bool = False
     aliases: tuple[str, ...] = ()
@@ -111,7 +120,14 @@ class ModelInfo:
 
     def __post_init__(self) -> None:
         # Freeze whatever the caller passed (dicts, lists, sets) so a shared catalog entry cannot be mutated.
-        for name in ("gateway_ids", "tool_roles", "deprecations", "prices", "default_max_tokens"):
+        for name in (
+            "gateway_ids",
+            "tool_roles",
+            "deprecations",
+            "prices",
+            "default_max_tokens",
+            "tool_evidence",
+        ):
             object.__setattr__(self, name, _frozen_map(getattr(self, name)))
         object.__setattr__(
             self, "providers", MappingProxyType({k: tuple(v) for k, v in self.providers.items()})
@@ -119,6 +135,7 @@ class ModelInfo:
         object.__setattr__(self, "alt_ids", MappingProxyType({k: tuple(v) for k, v in self.alt_ids.items()}))
         object.__setattr__(self, "native_tools", frozenset(self.native_tools))
         object.__setattr__(self, "think_opened", frozenset(self.think_opened))
+        object.__setattr__(self, "declared_tools", frozenset(self.declared_tools))
         object.__setattr__(self, "aliases", tuple(self.aliases))
 
     def __hash__(self) -> int:
@@ -130,11 +147,16 @@ class ModelInfo:
         return tuple(g for g in CATALOG_GATEWAYS if g in self.gateway_ids)
 
     def supports_native_tools(self, gateway: str) -> bool:
+        """Native tools are confirmed on `gateway` (what `tool_mode="auto"` relies on)."""
         return gateway in self.native_tools
 
     def starts_in_reasoning(self, gateway: str) -> bool:
         """Replies on `gateway` start inside `<think>` (the template opened it): see `think_opened`."""
         return gateway in self.think_opened
+
+    def declares_tools(self, gateway: str) -> bool:
+        """The gateway's spec for this model takes `tools` (confirmed or not): sending them is no 400."""
+        return gateway in self.native_tools or gateway in self.declared_tools
 
     def tool_role(self, gateway: str) -> ToolRole:
         """The role tool results go back in: `user` where the gateway or model has no tool role."""
@@ -168,6 +190,15 @@ _AIMLAPI_MIXTRAL_RETIRED = Deprecation(
     message="AI/ML API no longer serves this model; requests to it fail",
     replacement="nousresearch/hermes-3-llama-3.1-70b",
 )
+
+_LOCAL_TOOLS = "confirmed: vLLM's hermes tool parser and llama.cpp/Ollama templates (hermes.md)"
+_TOOL_EVIDENCE: Mapping[str, str] = {
+    OPENAI: _LOCAL_TOOLS,
+    AIMLAPI: "unconfirmed: the model spec declares tools, the Function Calling page lists no nousresearch "
+    "model, unknown fields are dropped silently (gateways.md Corrections); check with `doctor`",
+    APIPIE: "not native: `tools` go to a separate tools_model (default gpt-4o-mini), charged twice "
+    "(APIpie Tools.md); the Hermes prompt format is used",
+}
 
 BUILTIN_MODELS: tuple[ModelInfo, ...] = (
     # --- the seed table (APIpie Hermes page): context = "Max Tokens", max output = "Response Tokens" ---
@@ -234,12 +265,15 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
         providers={APIPIE: ("deepinfra",)},  # seed table
         description="Chronos + Nous-Hermes Llama 2 13B merge, Alpaca prompt; not trained on a tool format.",
     ),
-    # --- current models. Native tools: AI/ML API's Hermes 3/4 specs declare tools and the tool role; APIpie
-    # is deliberately NOT listed: its Tools feature sends a request carrying `tools` to a separate
-    # `tools_model` (default gpt-4o-mini, only OpenAI/Anthropic models allowed) first, so the calls would not
-    # come from Hermes and are charged twice — prompt mode lets Hermes make them. "openai" (local vLLM /
-    # llama.cpp / Ollama) parse the Hermes format natively. Max output is undocumented for these: the
-    # context window is used, as the gateways cap a request at the context anyway. ---
+    # --- current models. Native tools are CONFIRMED only for "openai" (local vLLM / llama.cpp / Ollama parse
+    # the Hermes format natively). AI/ML API: its Hermes 3/4 specs declare tools and the tool role, but its
+    # Function Calling page lists no nousresearch model and it silently drops unknown fields (gateways.md
+    # Corrections), so tools there are `declared_tools`, unconfirmed: auto mode uses the Hermes prompt format
+    # and `python -m hermes_gateway doctor` checks native tools live. APIpie is deliberately NOT native: its
+    # Tools feature sends a request carrying `tools` to a separate `tools_model` (default gpt-4o-mini, only
+    # OpenAI/Anthropic models allowed) first, so the calls would not come from Hermes and are charged twice —
+    # prompt mode lets Hermes make them. Max output is undocumented for these: the context window is used,
+    # as the gateways cap a request at the context anyway. ---
     ModelInfo(
         name="hermes-2-pro-llama-3-8b",
         gateway_ids={APIPIE: "hermes-2-pro-llama-3-8b"},  # gateways.md: seen on APIpie
@@ -259,7 +293,9 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
             context_window=131072,  # hermes.md (one provider served 65536); AI/ML API lists ~131k
             max_output_tokens=131072,  # undocumented: the context window
             prompt_format="chatml",
-            native_tools=frozenset({OPENAI, *(ids.keys() & {AIMLAPI})}),
+            native_tools=frozenset({OPENAI}),
+            declared_tools=frozenset(ids.keys() & {AIMLAPI}),
+            tool_evidence=_TOOL_EVIDENCE if ids else {OPENAI: _LOCAL_TOOLS},
             trained_tool_calls=True,
             hf_id=f"NousResearch/Hermes-3-Llama-3.1-{size.upper()}",
             # Ollama library tags; a bare `hermes3` (and `:latest`) is the 8B
@@ -280,7 +316,9 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
             max_output_tokens=131072,  # undocumented: the context window
             # hermes.md: "Llama-3-chat (card contradicts itself)" — the gateways apply the template anyway.
             prompt_format="llama3",
-            native_tools=frozenset({AIMLAPI, OPENAI}),
+            native_tools=frozenset({OPENAI}),
+            declared_tools=frozenset({AIMLAPI}),
+            tool_evidence=_TOOL_EVIDENCE,
             reasoning=True,  # emits <think> reasoning
             trained_tool_calls=True,
             hf_id=f"NousResearch/Hermes-4-{size.upper()}",
@@ -327,11 +365,7 @@ def build_index(models: Iterable[ModelInfo]) -> dict[str, ModelInfo]:
 _INDEX: dict[str, ModelInfo] = build_index(BUILTIN_MODELS)
 
 
-def lookup(name_or_id: str) -> ModelInfo | None:
-    """The catalog entry for a canonical name, `NousResearch/` name, any gateway's id or an alias.
-
-    Ollama tags with a quantisation suffix (`hermes3:8b-llama3.1-q4_K_M`) resolve to their size's tag.
-    """
+def _lookup_exact(name_or_id: str) -> ModelInfo | None:
     found = _INDEX.get(_norm(name_or_id))
     if found is None and ":" in name_or_id:
         base, _, tag = name_or_id.partition(":")
@@ -339,14 +373,40 @@ def lookup(name_or_id: str) -> ModelInfo | None:
     return found
 
 
+def provider_prefix(name_or_id: str) -> str | None:
+    """The upstream provider of a `provider/model` id (`openrouter/hermes-3-llama-3-1-70b` → `openrouter`).
+
+    None when the name is not of that form, or when the whole name is already a catalog name (a Hugging Face
+    path such as `NousResearch/Hermes-3-Llama-3.1-70B` is a name, not a provider choice).
+    """
+    prefix, slash, rest = name_or_id.strip().partition("/")
+    if not slash or not prefix or not rest or _lookup_exact(name_or_id) is not None:
+        return None
+    return prefix.lower() if _lookup_exact(rest) is not None else None
+
+
+def lookup(name_or_id: str) -> ModelInfo | None:
+    """The catalog entry for a canonical name, `NousResearch/` name, any gateway's id or an alias.
+
+    Ollama tags with a quantisation suffix (`hermes3:8b-llama3.1-q4_K_M`) resolve to their size's tag. A
+    provider-prefixed id (`openrouter/hermes-3-llama-3-1-70b`, as APIpie's Cline fork and AnythingLLM send
+    them; gateways.md Corrections) resolves to the model after the prefix.
+    """
+    found = _lookup_exact(name_or_id)
+    if found is None and "/" in name_or_id:
+        found = _lookup_exact(name_or_id.strip().partition("/")[2])
+    return found
+
+
 def resolve_model_id(name: str, gateway: str) -> str:
     """The id to send on `gateway`. Unknown names, and models the catalog has no id for there, pass through.
 
     For `openai` (local servers) the name is always sent as given: those servers name a model however they
-    were started (vLLM the Hugging Face path, Ollama a tag such as `hermes3:8b`).
+    were started (vLLM the Hugging Face path, Ollama a tag such as `hermes3:8b`). A provider-prefixed id
+    (`openrouter/hermes-3-llama-3-1-70b`) is sent as given too: the prefix picks the upstream provider.
     """
     info = lookup(name)
-    if info is None:
+    if info is None or provider_prefix(name) is not None:
         return name
     own = info.gateway_ids.get(gateway)
     if own is None or name == own or name in info.alt_ids.get(gateway, ()):

@@ -262,8 +262,14 @@ def usage_from(
     provider: str | None,
     measured_latency_ms: float | None,
     fallback_cost: Callable[[int, int], float | None] | None = None,
+    header_cost: float | None = None,
 ) -> Usage:
-    """The normalised `Usage` of a reply from the gateway's usage object (and AI/ML API's `meta`)."""
+    """The normalised `Usage` of a reply from the gateway's usage object (and AI/ML API's `meta`).
+
+    Cost, first found wins: `usage.cost` (APIpie), `meta.usage.usd_spent` (AI/ML API), the reply's
+    `x-aimlapi-usd-spent` header (`header_cost`: live AI/ML API replies can lack `meta`, gateways.md
+    Corrections), then the catalog's price (`fallback_cost`).
+    """
     prompt = _int(raw.get("prompt_tokens"))
     completion = _int(raw.get("completion_tokens"))
     total = _int(raw.get("total_tokens")) or prompt + completion
@@ -272,6 +278,8 @@ def usage_from(
         meta_usage = meta.get("usage")
         if isinstance(meta_usage, dict):
             cost = _number(meta_usage.get("usd_spent"))
+    if cost is None:
+        cost = header_cost
     if cost is None and fallback_cost is not None:
         cost = fallback_cost(prompt, completion)
     latency = _number(raw.get("latency_ms"))

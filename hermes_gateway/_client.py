@@ -31,6 +31,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("hermes_gateway")
 
 UsageHook = Callable[[Usage], None]
+CLIENT_REQUEST_ID_HEADER = "X-Client-Request-Id"
 _AsyncPool = tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
 
 
@@ -207,6 +209,9 @@ class GatewayClient:
             "User-Agent": USER_AGENT,
             **self.default_headers,
         }
+        # One correlation id per call (kept across its retries), reported back in metadata and errors; AI/ML
+        # API documents the header, other gateways ignore it. A default_headers value wins.
+        headers.setdefault(CLIENT_REQUEST_ID_HEADER, uuid.uuid4().hex)
         if key:
             headers["Authorization"] = f"Bearer {key}"
         elif self.dialect.key_required:
@@ -250,6 +255,7 @@ class GatewayClient:
                 base_url=self.base_url,
             ),
         )
+        error.client_request_id = response.request.headers.get(CLIENT_REQUEST_ID_HEADER)
         return redact_error(error, self._secret())  # some gateways echo a rejected key in their message
 
     def _completion_json(self, content: bytes) -> Any:
@@ -349,6 +355,8 @@ class GatewayClient:
         response = self._send(prepared, headers)
         try:
             pipeline = self._pipeline(prepared)
+            # cost / request id sent as headers (AI/ML API), and the correlation id this call sent
+            pipeline.read_headers(response.headers, response.request.headers.get(CLIENT_REQUEST_ID_HEADER))
             if _is_event_stream(response) or (prepared.stream and not _is_json(response)):
                 with map_httpx_errors(self.gateway, reading_body=True):
                     for data in response.iter_bytes():
@@ -457,6 +465,8 @@ class GatewayClient:
         response = await self._asend(prepared, headers)
         try:
             pipeline = self._pipeline(prepared)
+            # cost / request id sent as headers (AI/ML API), and the correlation id this call sent
+            pipeline.read_headers(response.headers, response.request.headers.get(CLIENT_REQUEST_ID_HEADER))
             if _is_event_stream(response) or (prepared.stream and not _is_json(response)):
                 with map_httpx_errors(self.gateway, reading_body=True):
                     async for data in response.aiter_bytes():

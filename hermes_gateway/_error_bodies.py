@@ -36,8 +36,9 @@ from ._retry import parse_retry_after
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-REQUEST_ID_HEADERS = ("x-request-id", "request-id")
-"""Checked in order, then the body's requestId, then `cf-ray` as a last resort."""
+REQUEST_ID_HEADERS = ("x-inference-id", "x-request-id", "request-id")
+"""Checked in order, then the body's requestId, then `cf-ray` as a last resort. `x-inference-id` is AI/ML
+API's id of the request (gateways.md Corrections: live replies)."""
 
 _CREDIT_CODES = frozenset({"account_error", "insufficient_quota", "insufficient_credits", "payment_required"})
 _CREDIT_TEXT = re.compile(

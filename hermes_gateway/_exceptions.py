@@ -54,6 +54,8 @@ class GatewayError(Exception):
     headers: Mapping[str, str]
     attempts: list[GatewayError]
     """After failover: every gateway's error in order, this one last; otherwise empty."""
+    client_request_id: str | None
+    """The correlation id the client sent with the call (`X-Client-Request-Id`), when the request was sent."""
 
     def __init__(
         self,
@@ -75,6 +77,7 @@ class GatewayError(Exception):
         self.retry_after = retry_after
         self.headers = dict(headers) if headers is not None else {}
         self.attempts = []
+        self.client_request_id = None
 
     def __str__(self) -> str:
         context = [part for part in (self.gateway, _status_text(self.status_code)) if part]

@@ -36,7 +36,7 @@ class DropRule:
 
 
 def _no_native_tools(_value: Any, _body: dict[str, Any], info: ModelInfo | None, gateway: str) -> bool:
-    return info is not None and not info.supports_native_tools(gateway)
+    return info is not None and not info.declares_tools(gateway)  # the spec has no tools at all
 
 
 def _without_tools(_value: Any, body: dict[str, Any], _info: ModelInfo | None, _gateway: str) -> bool:
@@ -192,6 +192,6 @@ def json_mode_via_prompt(gateways: Iterable[str], info: ModelInfo | None, tool_m
     for gateway in gateways:
         if not get_dialect(gateway).accepts_response_format:
             return True
-        if tool_mode == "auto" and info is not None and not info.supports_native_tools(gateway):
+        if tool_mode == "auto" and info is not None and not info.declares_tools(gateway):
             return True
     return False

@@ -7,11 +7,17 @@ ETag and cache handling) → `parse_apipie_models` / `parse_aimlapi_models` (pur
 The two routes differ (see gateways.md):
 - APIpie `GET /v1/models`: flat records, prices as numeric STRINGS whose unit (per token or per million)
   is unconfirmed, flags as 0/1 numbers, `max_tokens` (context) and `max_response_tokens`, noisy values (a
-  negative price was seen). `/v1/models/detailed` adds `pricing.confirmed.{input_cost,output_cost}` per
-  1M tokens.
+  negative price was seen). Entries of the older (2024 docs) shape have no `id`: the sendable id is then
+  `model` (`route` is the provider-qualified route, not sendable). `/v1/models/detailed` adds top-level
+  `input_modalities` / `output_modalities` lists and `pricing.confirmed.{input_cost,output_cost}` per 1M
+  tokens or, when `confirmed` is empty, `pricing.advertised.{input,output}_cost_per_token` per token
+  (gateways.md Corrections: charmbracelet/catwalk `cmd/apipie`, corsairdev/corsair `packages/apipie`).
 - AI/ML API `GET /v1/models?include=all`: `{"object": "list", "data": [{id, aliases, type, info{contextLength,
   maxTokens | outputMax}, features | capabilities, modalities, pricing}]}` (older `/models` is a bare list),
-  with an ETag answered by 304 on If-None-Match.
+  with an ETag answered by 304 on If-None-Match. Price units, live: `{"name": "token", "content": "text",
+  "origin": "provided" | "generated" | "cached", "price": 0.143, "per": 1000000}` (the direction is
+  `origin`); documented older shape: `"measure": "input" | "output"` (gateways.md Corrections,
+  aimlapi/models.dev-aimlapi `sync/providers/aimlapi.ts`). `price / per` is USD per token.
 
 Every value that does not make sense (negative, zero limits, non-numeric) becomes None ("unknown"): a live
 list never makes up a fact, it only overrides the catalog where it says something.
@@ -134,25 +140,53 @@ def _apipie_price(value: object) -> float | None:
     return number * 1_000_000 if 0 < number < _PER_TOKEN_BELOW else number
 
 
+def _per_token(value: object) -> float | None:
+    number = _number(value)
+    return None if number is None else number * 1_000_000
+
+
+def _apipie_prices(entry: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """USD per 1M tokens: `pricing.confirmed` (per 1M, stated), else `pricing.advertised` (per token,
+    stated), else the flat `input_cost` / `req_price` strings (unit unconfirmed: see `_PER_TOKEN_BELOW`)."""
+    pricing = entry.get("pricing")
+    if isinstance(pricing, dict):
+        confirmed = pricing.get("confirmed")
+        if isinstance(confirmed, dict) and confirmed:
+            return _number(confirmed.get("input_cost")), _number(confirmed.get("output_cost"))
+        advertised = pricing.get("advertised")
+        if isinstance(advertised, dict) and advertised:
+            return (
+                _per_token(advertised.get("input_cost_per_token")),
+                _per_token(advertised.get("output_cost_per_token")),
+            )
+    return (
+        _apipie_price(entry.get("input_cost", entry.get("req_price"))),
+        _apipie_price(entry.get("output_cost", entry.get("res_price"))),
+    )
+
+
+def _apipie_inputs(entry: Mapping[str, Any]) -> list[str]:
+    """Input modalities: top-level `input_modalities` (live /models/detailed), else `modalities.input`."""
+    inputs = _strings(entry.get("input_modalities"))
+    modalities = entry.get("modalities")
+    if not inputs and isinstance(modalities, dict):
+        inputs = _strings(modalities.get("input"))
+    return [m.lower() for m in inputs]
+
+
 def _apipie_entry(entry: Mapping[str, Any]) -> LiveModel | None:
-    model_id = next((v for k in ("id", "route", "model") if (v := _text(entry.get(k)))), "")
+    # `route` is never the sendable id: in the old list shape it is the provider-qualified route.
+    model_id = _text(entry.get("id")) or _text(entry.get("model"))
     if not model_id:
         return None
-    confirmed = entry.get("pricing")
-    confirmed = confirmed.get("confirmed") if isinstance(confirmed, dict) else None
-    if isinstance(confirmed, dict):  # /models/detailed: per 1M tokens, stated
-        price_in, price_out = _number(confirmed.get("input_cost")), _number(confirmed.get("output_cost"))
-    else:
-        price_in = _apipie_price(entry.get("input_cost", entry.get("req_price")))
-        price_out = _apipie_price(entry.get("output_cost", entry.get("res_price")))
+    price_in, price_out = _apipie_prices(entry)
     kinds = {_text(entry.get("type")).lower(), _text(entry.get("subtype")).lower()}
-    modalities = entry.get("modalities")
-    inputs = _strings(modalities.get("input")) if isinstance(modalities, dict) else []
+    inputs = _apipie_inputs(entry)
     flags = [f for f in (_flag(entry.get("enabled")), _flag(entry.get("available"))) if f is not None]
     return LiveModel(
         gateway=APIPIE,
         id=model_id,
-        name=_text(entry.get("model")) or model_id,
+        name=(_text(entry.get("model")) if entry.get("id") else _text(entry.get("route"))) or model_id,
         provider=_text(entry.get("provider")) or None,
         context_window=_limit(entry.get("max_tokens")),
         max_output_tokens=_limit(entry.get("max_response_tokens")),
@@ -174,22 +208,51 @@ def parse_apipie_models(payload: object) -> list[LiveModel]:
 # --- AI/ML API --------------------------------------------------------------------------------------------
 
 
-def _aimlapi_prices(pricing: object) -> tuple[float | None, float | None]:
-    """Token rates from a `pricing` block; only `kind: fixed` quotes them ahead of the request.
+_AIMLAPI_DIRECTIONS: Mapping[str, str | None] = {
+    "provided": "in",  # live `origin`: the prompt
+    "generated": "out",  # live `origin`: the completion
+    "cached": None,  # cached input: a third rate, not the input price
+    "input": "in",  # documented `measure`
+    "output": "out",
+}
 
-    `price` is the charge for `per` units (docs: "always read per together with price"); the unit names of
-    token rates are not documented, so anything naming input/prompt or output/completion is accepted.
+
+def _aimlapi_side(unit: Mapping[str, Any]) -> str | None:
+    """ "in", "out" or None (not a plain text-token rate, e.g. cached input or image tokens)."""
+    content = _text(unit.get("content")).lower()
+    if content and content != "text":
+        return None
+    for key in ("origin", "measure"):
+        direction = _text(unit.get(key)).lower()
+        if direction:
+            return _AIMLAPI_DIRECTIONS.get(direction)
+    # Neither field: a unit named after its direction (`input_token`, `completion`), as some pages show.
+    label = " ".join(_text(unit.get(k)).lower() for k in ("unit", "name", "type", "direction"))
+    if "cache" in label:
+        return None
+    if "output" in label or "completion" in label:
+        return "out"
+    return "in" if ("input" in label or "prompt" in label) else None
+
+
+def _aimlapi_prices(pricing: object) -> tuple[float | None, float | None]:
+    """USD per 1M text tokens (input, output) from a `pricing` block (or a bare list of units).
+
+    Only `kind: fixed` (or no kind) quotes rates ahead of the request. `price` is USD for `per` units (docs:
+    "always read per together with price"); `per` missing means per one unit (a token).
     """
+    if isinstance(pricing, list):
+        pricing = {"units": pricing}
     if not isinstance(pricing, dict) or pricing.get("kind", "fixed") != "fixed":
         return None, None
     rates: dict[str, float | None] = {"in": None, "out": None}
-    for unit in pricing.get("units") or []:
+    units = pricing.get("units")
+    for unit in units if isinstance(units, list) else []:
         if not isinstance(unit, dict):
             continue
-        label = " ".join(_text(unit.get(k)).lower() for k in ("unit", "name", "type", "direction"))
-        side = "in" if ("input" in label or "prompt" in label) else None
-        side = "out" if ("output" in label or "completion" in label) else side
-        price, per = _number(unit.get("price")), _number(unit.get("per"))
+        side = _aimlapi_side(unit)
+        price = _number(unit.get("price"))
+        per = _number(unit.get("per")) if "per" in unit else 1.0
         if side and price is not None and per:
             rates[side] = price / per * 1_000_000
     return rates["in"], rates["out"]
@@ -286,6 +349,7 @@ def _merge_group(base: ModelInfo | None, group: list[LiveModel]) -> MergedModel:
     gateway_ids = dict(base.gateway_ids)
     prices = dict(base.prices)
     native = set(base.native_tools)
+    declared = set(base.declared_tools)
     providers: dict[str, list[str]] = {}
     for gateway in dict.fromkeys(m.gateway for m in group):
         mine = [m for m in group if m.gateway == gateway]
@@ -295,10 +359,11 @@ def _merge_group(base: ModelInfo | None, group: list[LiveModel]) -> MergedModel:
         if price is not None:
             prices[gateway] = price
         tools = next((m.tools for m in mine if m.tools is not None), None)
-        if tools:
-            native.add(gateway)
+        if tools:  # a list that declares tools is a claim, not a confirmation: auto mode does not rely on it
+            declared.add(gateway)
         elif tools is not None:
             native.discard(gateway)
+            declared.discard(gateway)
         providers[gateway] = list(dict.fromkeys(m.provider for m in mine if m.provider))
     contexts = [m.context_window for m in group if m.context_window]
     outputs = [m.max_output_tokens for m in group if m.max_output_tokens]
@@ -307,6 +372,7 @@ def _merge_group(base: ModelInfo | None, group: list[LiveModel]) -> MergedModel:
         gateway_ids=gateway_ids,
         prices=prices,
         native_tools=frozenset(native),
+        declared_tools=frozenset(declared),
         # The smallest limit any live list reports: the safe number for a context guard.
         context_window=min(contexts) if contexts else base.context_window,
         max_output_tokens=min(outputs) if outputs else base.max_output_tokens,

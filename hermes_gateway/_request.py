@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import _hints
 from ._catalog import ModelInfo, lookup, resolve_model_id
 from ._exceptions import BadRequestError
+from ._features import multi_model_id, normalise_extensions
 from ._gateways import Dialect, apply_drop_rules
 from ._guards import check_request
 from ._hermes_prompt import to_hermes_messages
@@ -126,7 +127,11 @@ def prepare_request(
     if "messages" not in request:
         raise ValueError("the request has no messages")
     gateway = dialect.name
-    model = resolve_model_id(requested, gateway)
+    model = (
+        multi_model_id(requested, gateway, stream=stream)
+        if "," in requested
+        else resolve_model_id(requested, gateway)
+    )
     info = lookup(requested)
     mode = resolve_tool_mode(tool_mode, info, gateway)
     tools = request.get("tools") or []
@@ -158,6 +163,7 @@ def prepare_request(
                     "extra_body field %r is not a known %s extension; sending it as given", key, gateway
                 )
         body.update(extra)
+    normalise_extensions(body, gateway)  # APIpie `routing` spelling, memory ranges: before any I/O
 
     if stream:
         body["stream"] = True

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Generator, Iterator
+import math
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._accumulator import StreamAccumulator
 from ._chunks import ChunkConverter, usage_from
-from ._error_bodies import text_excerpt
+from ._error_bodies import REQUEST_ID_HEADERS, text_excerpt
 from ._exceptions import InvalidResponseError, StreamInterruptedError
 from ._hermes_parser import HermesTextParser, ParsedText
 from ._sse import ServerSentEvent, SSEDecoder
-from ._types import ChatDelta, Usage
+from ._types import ChatDelta, ChatResult, Usage
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -42,20 +44,54 @@ def _no_id(_index: int) -> str:
     return ""  # ids are assigned by the pipeline (deterministic, numbered after native calls)
 
 
+def _query_result_as_completion(payload: Any) -> Any:
+    """APIpie's answer to `mem_clear` (docs/Features/IMM.md): `{"queryResults": "Memory session deleted
+    successfully", "queryDetails": {promptTokens, responseTokens, cost, ...}}` — no `choices`. Read as a
+    completion whose text is the message, so it is neither an error nor a silently empty reply."""
+    if (
+        not isinstance(payload, dict)
+        or "choices" in payload
+        or not isinstance(payload.get("queryResults"), str)
+    ):
+        return payload
+    details = payload.get("queryDetails")
+    details = details if isinstance(details, dict) else {}
+    prompt, completion = details.get("promptTokens") or 0, details.get("responseTokens") or 0
+    return {
+        "model": details.get("route"),
+        "provider": details.get("provider"),
+        "choices": [
+            {"message": {"role": "assistant", "content": payload["queryResults"]}, "finish_reason": "stop"}
+        ],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "cost": details.get("cost"),
+            "latency_ms": details.get("latencyMs"),
+        },
+    }
+
+
 class ReplyPipeline:
     """One reply's bytes (or completion JSON) → deltas. Pure: feed(), feed_completion(), finish()."""
 
     __slots__ = (
+        "_client_request_id",
         "_complete",
         "_conv",
         "_fallback_cost",
         "_finished",
+        "_header_cost",
+        "_others",
+        "_parse_tool_calls",
         "_parser",
         "_requested_model",
         "_sse",
         "_text_calls",
         "done",
         "gateway",
+        "request_id",
         "usage",
     )
 
@@ -83,6 +119,12 @@ class ReplyPipeline:
             tool_names=tool_names,
         )
         self._fallback_cost = fallback_cost
+        self._parse_tool_calls = parse_tool_calls
+        self._header_cost: float | None = None
+        self._others: list[dict[str, Any]] = []
+        self.request_id: str | None = None
+        """The gateway's id of the request, from the response headers (`read_headers`)."""
+        self._client_request_id: str | None = None
         self._text_calls = 0
         self._complete = False
         self._finished = False
@@ -92,6 +134,27 @@ class ReplyPipeline:
         """Set by `finish()` when the gateway reported usage."""
 
     # -- input -----------------------------------------------------------------------------------------------
+
+    def read_headers(self, headers: Mapping[str, str], client_request_id: str | None = None) -> None:
+        """Reply-level facts some gateways send only as headers (once per reply, never per chunk).
+
+        AI/ML API (gateways.md Corrections, live replies): `x-aimlapi-usd-spent` is the cost of a non-streamed
+        reply, used when the body has none (a live Hermes 4 405B reply had no `meta`); `x-inference-id`
+        names the request. `client_request_id` is the correlation id the client sent (reported back as is).
+        """
+        self._client_request_id = client_request_id
+        for name in REQUEST_ID_HEADERS:
+            value = headers.get(name)
+            if value:
+                self.request_id = value
+                break
+        spent = headers.get("x-aimlapi-usd-spent")
+        if spent:
+            try:
+                cost = float(spent)
+            except ValueError:
+                cost = -1.0
+            self._header_cost = cost if math.isfinite(cost) and cost >= 0 else None
 
     def feed(self, data: bytes) -> list[ChatDelta]:
         """The next bytes of an SSE body → the deltas they complete."""
@@ -106,8 +169,11 @@ class ReplyPipeline:
 
     def feed_completion(self, payload: Any) -> list[ChatDelta]:
         """A whole non-streamed completion (or a JSON answer to a stream request), as a one-chunk stream."""
-        if isinstance(payload, list) and payload and isinstance(payload[0], dict):
-            payload = payload[0]  # APIpie answers a comma-separated multi-model request with an array
+        payload = _query_result_as_completion(payload)
+        if isinstance(payload, list) and payload and all(isinstance(p, dict) for p in payload):
+            # APIpie answers a comma-separated multi-model request with an array, one completion per model:
+            # the first is this reply, the rest come back on the final delta's `others` (never dropped).
+            payload, self._others = payload[0], payload[1:]
         if not isinstance(payload, dict):
             raise InvalidResponseError(
                 f"{self.gateway} answered with JSON that is not a chat completion: "
@@ -238,7 +304,7 @@ class ReplyPipeline:
         if self._text_calls and finish_reason == "stop":
             finish_reason = "tool_calls"  # the calls came as text, but they are calls all the same
         model = conv.model or self._requested_model
-        if conv.usage is not None or conv.meta is not None:
+        if conv.usage is not None or conv.meta is not None or self._header_cost is not None:
             fallback = self._fallback_cost
             self.usage = usage_from(
                 conv.usage or {},
@@ -248,6 +314,7 @@ class ReplyPipeline:
                 provider=conv.provider,
                 measured_latency_ms=latency_ms,
                 fallback_cost=fallback,
+                header_cost=self._header_cost,
             )
         out.append(
             ChatDelta(
@@ -257,9 +324,25 @@ class ReplyPipeline:
                 model=model,
                 provider=conv.provider,
                 gateway=self.gateway,
+                request_id=self.request_id,
+                client_request_id=self._client_request_id,
+                others=self._other_results(latency_ms) if self._others else None,
             )
         )
         return out
+
+    def _other_results(self, latency_ms: float | None) -> list[ChatResult]:
+        """The further completions of a multi-model reply, each through its own pipeline (one parse path).
+
+        No catalog cost fallback: that prices the first model only; each completion carries its own usage.
+        """
+        results: list[ChatResult] = []
+        for payload in self._others:
+            other = ReplyPipeline(gateway=self.gateway, parse_tool_calls=self._parse_tool_calls)
+            deltas = other.feed_completion(payload)
+            deltas += other.finish(latency_ms=latency_ms)
+            results.append(StreamAccumulator(gateway=self.gateway).extend(deltas).result())
+        return results
 
 
 class ChatStream:

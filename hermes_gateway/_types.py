@@ -68,6 +68,14 @@ class ChatDelta:
     logprobs: list[dict[str, Any]] | None = None
     """The token log-probabilities this step added (OpenAI `choices[0].logprobs.content` entries: `token`,
     `logprob`, `bytes`, `top_logprobs`), when the request asked for `logprobs`; else None."""
+    request_id: str | None = None
+    """Set on the final delta when the gateway named the request (AI/ML API `x-inference-id`, or
+    `x-request-id`): the id its support asks for. Errors carry the same in `GatewayError.request_id`."""
+    client_request_id: str | None = None
+    """Set on the final delta: the `X-Client-Request-Id` this client sent with the call (a correlation id)."""
+    others: list[ChatResult] | None = None
+    """Set on the final delta of a multi-model reply (APIpie `model="a,b"` answers a JSON array): the
+    completions after the first, one per further model, in the order the gateway sent them."""
 
 
 @dataclass(slots=True)
@@ -96,6 +104,14 @@ class ChatResult:
     gateway: str | None = None
     logprobs: list[dict[str, Any]] | None = None
     """Every token's log-probability entry, in order, when the request asked for `logprobs`; else None."""
+    request_id: str | None = None
+    """The gateway's id of the request (`x-inference-id` / `x-request-id`), when it sent one."""
+    client_request_id: str | None = None
+    """The correlation id this client sent as `X-Client-Request-Id` (one per call, kept across retries);
+    errors carry the same in `GatewayError.client_request_id`."""
+    others: list[ChatResult] = field(default_factory=list)
+    """A multi-model reply (APIpie `model="a,b"`): the completions after the first, one per model, each with
+    its own `model`. Empty for an ordinary reply."""
 
 
 class ChatRequest(TypedDict, total=False):

@@ -295,8 +295,11 @@ def response_metadata(
     response_id: str | None,
     served_model: str | None,
     provider: str | None,
+    request_id: str | None = None,
+    client_request_id: str | None = None,
 ) -> dict[str, Any]:
-    """The metadata every reply carries (once per stream, on its last chunk)."""
+    """The metadata every reply carries (once per stream, on its last chunk). `request_id` is the gateway's
+    (AI/ML API `x-inference-id`), `client_request_id` the `X-Client-Request-Id` this call sent."""
     return {
         "model_name": model_name,
         "model_provider": MODEL_PROVIDER,
@@ -307,6 +310,8 @@ def response_metadata(
         "cost_usd": usage.cost_usd if usage else None,
         "latency_ms": usage.latency_ms if usage else None,
         "id": response_id,
+        "request_id": request_id,
+        "client_request_id": client_request_id,
     }
 
 
@@ -324,6 +329,8 @@ def result_to_message(
         response_id=result.id,
         served_model=result.model,
         provider=result.provider,
+        request_id=result.request_id,
+        client_request_id=result.client_request_id,
     )
     if result.logprobs is not None:
         metadata["logprobs"] = {"content": result.logprobs}
@@ -454,6 +461,8 @@ def final_chunk(
         response_id=delta.id,
         served_model=delta.model,
         provider=delta.provider,
+        request_id=delta.request_id,
+        client_request_id=delta.client_request_id,
     )
     if delta.logprobs is not None:
         metadata["logprobs"] = {"content": delta.logprobs}

@@ -24,7 +24,14 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from hermes_gateway import FailoverClient, GatewayClient, _catalog, count_text_tokens, create_client
+from hermes_gateway import (
+    APIpieMemory,
+    FailoverClient,
+    GatewayClient,
+    _catalog,
+    count_text_tokens,
+    create_client,
+)
 from hermes_gateway._client import check_base_url
 from hermes_gateway._gateways import DIALECTS, get_dialect, json_mode_via_prompt
 from hermes_gateway._json_mode import json_schema_system_prompt, with_system_prompt
@@ -48,10 +55,12 @@ if TYPE_CHECKING:
     from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
     from langchain_core.load.serializable import SerializedConstructor, SerializedNotImplemented
     from langchain_core.messages import AIMessage, BaseMessage
+    from langchain_core.outputs import ChatGeneration
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
 
     from hermes_gateway._types import ChatRequest, ToolMode
+    from hermes_gateway._types import ChatResult as CoreChatResult
 
 GatewayLiteral = Literal["apipie", "aimlapi", "openai"]
 
@@ -159,8 +168,15 @@ class ChatHermes(BaseChatModel):
     """Upstream provider to route to (APIpie `provider`, e.g. `openrouter`; AI/ML API `provider` override)."""
     force_provider: bool | None = None
     """APIpie: fail instead of falling back when `provider` cannot serve the request."""
-    routing: Literal["price", "perf", "perf_avg"] | None = None
-    """APIpie: route by lowest price, best performance or best average performance."""
+    routing: Literal["price", "perf", "perf_avg", "perf-avg"] | None = None
+    """APIpie: route by lowest price, best performance or best average performance (`perf-avg`, the other
+    spelling in APIpie's docs, is sent as `perf_avg`)."""
+    thinking: bool | None = None
+    """Hermes 4 reasoning: True adds the model card's thinking system prompt (works on every gateway)."""
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
+    """Sent where documented (AI/ML API); not sent to APIpie, which documents no reasoning control."""
+    memory: APIpieMemory | None = None
+    """APIpie Integrated Model Memory: send only the new turn when set (docs/gateway-features.md)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra top-level request fields (e.g. `seed`, `presence_penalty`)."""
     extra_body: dict[str, Any] | None = None
@@ -450,6 +466,12 @@ class ChatHermes(BaseChatModel):
             extra["force_provider"] = self.force_provider
         if self.routing is not None:
             extra["routing"] = self.routing
+        if self.thinking is not None:
+            extra["thinking"] = self.thinking
+        if self.reasoning_effort is not None:
+            extra["reasoning_effort"] = self.reasoning_effort
+        if self.memory is not None:
+            extra["memory"] = self.memory
         if self.extra_body:
             extra.update(self.extra_body)
         merge_call_options(body, extra, kwargs)
@@ -475,9 +497,7 @@ class ChatHermes(BaseChatModel):
         call = self._prepare(messages, stop, kwargs)
         with langchain_errors():
             result = self._get_client().chat(call.request, tool_mode=call.tool_mode)
-        return ChatResult(
-            generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
-        )
+        return ChatResult(generations=self._generations(result, call.model_name))
 
     async def _agenerate(
         self,
@@ -489,9 +509,21 @@ class ChatHermes(BaseChatModel):
         call = self._prepare(messages, stop, kwargs)
         with langchain_errors():
             result = await self._get_client().achat(call.request, tool_mode=call.tool_mode)
-        return ChatResult(
-            generations=[result_to_generation(result, model_name=call.model_name, gateway=self._primary)]
-        )
+        return ChatResult(generations=self._generations(result, call.model_name))
+
+    def _generations(self, result: CoreChatResult, model_name: str) -> list[ChatGeneration]:
+        """One generation per model: an APIpie multi-model request (`model="a,b"`) answers one completion per
+        model (`result.others`), each named after the model it came from; never dropped."""
+        names = [name.strip() for name in model_name.split(",")]
+        results = [result, *result.others]
+        return [
+            result_to_generation(
+                one,
+                model_name=names[i] if i < len(names) else (one.model or model_name),
+                gateway=self._primary,
+            )
+            for i, one in enumerate(results)
+        ]
 
     def _stream(
         self,

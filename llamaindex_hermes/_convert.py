@@ -238,6 +238,8 @@ def delta_from_result(result: ChatResult) -> ChatDelta:
         role="assistant",
         gateway=result.gateway,
         logprobs=result.logprobs,
+        request_id=result.request_id,
+        client_request_id=result.client_request_id,
     )
 
 
@@ -407,6 +409,8 @@ class ResponseBuilder:
                 "provider": delta.provider,
                 "gateway": gateway,
                 "finish_reason": delta.finish_reason,
+                "request_id": delta.request_id,  # the gateway's (AI/ML API x-inference-id)
+                "client_request_id": delta.client_request_id,  # the X-Client-Request-Id sent
             }
             if delta.usage is not None:
                 usage = usage_to_dict(delta.usage)

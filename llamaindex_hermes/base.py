@@ -50,6 +50,7 @@ from typing_extensions import Self
 
 from hermes_gateway import (
     CATALOG_GATEWAYS,
+    APIpieMemory,
     FailoverClient,
     GatewayClient,
     ModelInfo,
@@ -155,6 +156,18 @@ class Hermes(FunctionCallingLLM):
         "R1 distills, Qwen3 thinking, Hermes 4 with thinking forced on); None: the catalog decides. "
         "Per call too.",
     )
+    thinking: bool | None = Field(
+        default=None,
+        description="Hermes 4 reasoning: True adds the model card's thinking system prompt (every gateway).",
+    )
+    reasoning_effort: Literal["low", "medium", "high"] | None = Field(
+        default=None,
+        description="Sent where documented (AI/ML API); not sent to APIpie (no reasoning control there).",
+    )
+    memory: APIpieMemory | None = Field(
+        default=None,
+        description="APIpie Integrated Model Memory: send only the new turn (no chat-engine memory too).",
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="Extra request fields for every call (top_p, seed, or gateway extensions like top_k).",
@@ -217,6 +230,18 @@ class Hermes(FunctionCallingLLM):
             for name in self.gateways:
                 if name in CATALOG_GATEWAYS:
                     warn_if_deprecated(model, name, stacklevel=2)
+
+    @field_validator("model")
+    @classmethod
+    def _check_one_model(cls, value: str) -> str:
+        if "," in value:
+            raise ValueError(
+                f"model={value!r} is an APIpie multi-model request (one completion per model), and a "
+                "LlamaIndex ChatResponse holds one message: make one Hermes per model, or use "
+                "langchain_hermes.ChatHermes (one generation per model) or hermes_gateway.GatewayClient "
+                "(ChatResult.others)."
+            )
+        return value
 
     @field_validator("gateway")
     @classmethod
@@ -337,6 +362,12 @@ class Hermes(FunctionCallingLLM):
         if self.starts_in_reasoning is not None:
             request["starts_in_reasoning"] = self.starts_in_reasoning
         extra: dict[str, Any] = {}
+        if self.thinking is not None:
+            extra["thinking"] = self.thinking
+        if self.reasoning_effort is not None:
+            extra["reasoning_effort"] = self.reasoning_effort
+        if self.memory is not None:
+            extra["memory"] = self.memory
         for source in (self.additional_kwargs, kwargs):
             merge_call_options(request, extra, {k: v for k, v in source.items() if k not in _ADAPTER_KEYS})
         if not request.get("tools"):

@@ -127,13 +127,19 @@ def test_catalog_invariants() -> None:
 def test_native_tools_per_gateway() -> None:
     hermes3 = lookup("hermes-3-llama-3.1-70b")
     assert hermes3 is not None
-    assert hermes3.supports_native_tools(AIMLAPI)
+    # AI/ML API: the spec declares tools but nothing confirms Hermes uses them (gateways.md Corrections):
+    # declared, not relied on by auto mode; the evidence says so.
+    assert not hermes3.supports_native_tools(AIMLAPI)
+    assert hermes3.declares_tools(AIMLAPI)
+    assert hermes3.tool_evidence[AIMLAPI].startswith("unconfirmed")
     assert hermes3.supports_native_tools(OPENAI)
+    assert hermes3.tool_evidence[OPENAI].startswith("confirmed")
     # APIpie sends `tools` requests to its tools_model (gpt-4o-mini by default): prompt mode there.
     assert not hermes3.supports_native_tools(APIPIE)
     mixtral = lookup("nous-hermes-2-mixtral-8x7b-dpo")
     assert mixtral is not None
     assert not any(mixtral.supports_native_tools(g) for g in (APIPIE, AIMLAPI, OPENAI))
+    assert not mixtral.declares_tools(AIMLAPI)  # its AI/ML API spec has no tools at all
 
 
 # --- resolution -------------------------------------------------------------------------------------------

@@ -58,7 +58,16 @@ def test_offline_table_cells(capsys: pytest.CaptureFixture[str]) -> None:
     assert mixtral.endswith("DEPRECATED 2025-09-09 -> nousresearch/hermes-3-llama-3.1-70b")
     assert "DEPRECATED" not in lines[("nous-hermes-2-mixtral-8x7b-dpo", "apipie")]
     hermes4 = lines[("hermes-4-405b", "aimlapi")].split()
-    assert hermes4[2:] == ["nousresearch/hermes-4-405b", "131,072", "131,072", "-", "-", "native", "-", "yes"]
+    assert hermes4[2:] == [
+        "nousresearch/hermes-4-405b",
+        "131,072",
+        "131,072",
+        "-",
+        "-",
+        "prompt+native?",  # AI/ML API declares tools for it; unconfirmed, so auto mode uses the prompt
+        "-",
+        "yes",
+    ]
     assert lines[("hermes-4-405b", "apipie")].split()[7] == "prompt"
     vision = lines[("nous-hermes-2-vision-7b", "apipie")].split()
     assert vision[3:] == ["4,096", "4,096", "-", "-", "-", "yes", "-"]
@@ -128,7 +137,13 @@ def test_live_table_merges_the_gateway_lists(
     hermes3 = lines[("hermes-3-llama-3.1-70b", "apipie")].split()
     assert hermes3[3:8] == ["65,536", "65,536", "0.12", "0.30", "prompt"]
     assert lines[("hermes-3-llama-3.1-70b", "apipie")].endswith("listed")
-    assert lines[("hermes-4-70b", "aimlapi")].split()[3:8] == ["131,072", "65,536", "0.13", "0.40", "native"]
+    assert lines[("hermes-4-70b", "aimlapi")].split()[3:8] == [
+        "131,072",
+        "65,536",
+        "0.13",
+        "0.40",
+        "prompt+native?",  # the list declares tools: a claim, not a confirmation
+    ]
     # each row carries its own gateway's limits: APIpie's 65,536 provider does not shrink the AI/ML API row
     assert lines[("hermes-3-llama-3.1-70b", "aimlapi")].split()[3:8] == [
         "131,072",

@@ -175,9 +175,10 @@ def test_merge_lays_live_facts_over_the_catalog() -> None:
     assert info.price(APIPIE) is not None
     assert info.cost_usd(APIPIE, 1000, 2000) == pytest.approx((1000 * 0.12 + 2000 * 0.30) / 1e6)
     assert info.cost_usd(AIMLAPI, 1000, 2000) is None  # half a price on AI/ML API
-    assert not info.supports_native_tools(AIMLAPI)  # the live list declared capabilities without tools
+    assert not info.declares_tools(AIMLAPI)  # the live list declared capabilities without tools
     hermes4 = merged["hermes-4-70b"].info
-    assert hermes4.supports_native_tools(AIMLAPI)
+    assert hermes4.declares_tools(AIMLAPI)  # declared by the list...
+    assert not hermes4.supports_native_tools(AIMLAPI)  # ...which is a claim, not a confirmation
     assert hermes4.max_output_tokens == 65536
     assert hermes4.cost_usd(AIMLAPI, 1_000_000, 1_000_000) == pytest.approx(0.53)
     assert merged["hermes-4-405b"].info.cost_usd(APIPIE, 1_000_000, 1_000_000) == pytest.approx(4.0)

@@ -292,14 +292,22 @@ def test_auto_tool_mode_follows_the_catalog(driver: str) -> None:
     ]
     request: ChatRequest = {"model": "nous-hermes-2-mixtral-8x7b-dpo", "messages": history, "tools": TOOLS}
     chat(make_client(recorder, "apipie"), request, driver)  # no native tools for this model: prompt mode
-    chat(make_client(recorder, "aimlapi"), {**request, "model": "hermes-4-70b"}, driver)  # native there
-    prompt, native = recorder.bodies
+    # Native tools are confirmed for Hermes 4 on local OpenAI-compatible servers only; on AI/ML API they
+    # are declared but unconfirmed (gateways.md Corrections), so auto mode uses the prompt format there.
+    chat(make_client(recorder, "openai"), {**request, "model": "hermes-4-70b"}, driver)
+    chat(make_client(recorder, "aimlapi"), {**request, "model": "hermes-4-70b"}, driver)
+    chat(make_client(recorder, "aimlapi"), {**request, "model": "hermes-4-70b"}, driver, tool_mode="native")
+    prompt, native, unconfirmed, forced = recorder.bodies
+    assert "tools" not in unconfirmed
+    assert "<tool_call>" in unconfirmed["messages"][2]["content"]
+    assert forced["tools"] == TOOLS  # tool_mode="native" still sends them
     assert "tools" not in prompt
     assert [m["role"] for m in prompt["messages"]] == ["system", "user", "assistant", "user"]
     assert "<tool_response>" in prompt["messages"][-1]["content"]
     assert "<tool_call>" in prompt["messages"][2]["content"]
     assert native["tools"] == TOOLS
-    assert native["model"] == "nousresearch/hermes-4-70b"
+    assert native["model"] == "hermes-4-70b"  # local servers get the name as given
+    assert forced["model"] == "nousresearch/hermes-4-70b"
     assert history[1]["content"] == ""  # not mutated
 
 

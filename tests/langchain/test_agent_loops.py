@@ -6,7 +6,8 @@ The loop is LangChain's own contract without langgraph: bind tools, invoke, run 
   `<tool_call>` text back, history rendered as `<tool_call>` / `<tool_response>` text);
 - text tool calls: Hermes 4 70B on APIpie sent native `tools`, whose provider leaves the calls as
   `<tool_call>` text in `content` (the core parses them into real tool calls);
-- native: Hermes 3 70B on AI/ML API.
+- native: Hermes 3 70B on AI/ML API with `tool_mode="native"` (AI/ML API's native tools for Hermes are
+  unconfirmed, so auto mode would use the prompt format there: gateways.md Corrections).
 Each runs invoke-only and streaming (chunks merged), sync and async.
 """
 
@@ -43,7 +44,7 @@ TOOLS: list[BaseTool] = [get_weather, convert_celsius]
 PATHS = {
     "prompt_mode": ("apipie", "nous-hermes-2-mixtral-8x7b-dpo", "auto"),
     "text_tool_calls": ("apipie", "hermes-4-70b", "native"),
-    "native": ("aimlapi", "hermes-3-llama-3.1-70b", "auto"),
+    "native": ("aimlapi", "hermes-3-llama-3.1-70b", "native"),
 }
 
 

@@ -234,6 +234,8 @@ def test_result_to_message() -> None:
         "cost_usd": 0.5,
         "latency_ms": 12.0,
         "id": "gen-1",
+        "request_id": None,
+        "client_request_id": None,
     }
     assert msg.id == "gen-1"
     blocks = msg.content_blocks

@@ -76,7 +76,8 @@ def test_every_method_returns_the_schema(
     body = replica[gateway].requests[-1].json
     system = body["messages"][0]["content"] if body["messages"][0]["role"] == "system" else ""
     if method == "function_calling":
-        assert ("tools" in body) is (tool_mode != "hermes")
+        # auto on AI/ML API: native tools unconfirmed there (gateways.md Corrections), so the prompt format
+        assert ("tools" in body) is (tool_mode == "native")
     elif native_json:
         assert body["response_format"]["type"] == ("json_object" if method == "json_mode" else "json_schema")
         assert "<schema>" not in system
@@ -89,7 +90,9 @@ def test_every_method_returns_the_schema(
 
 
 def test_json_schema_request_shape_and_strict(llm_for: Any, replica: Replica) -> None:
-    llm = llm_for("aimlapi")
+    # tool_mode="native": AI/ML API's native tools for Hermes are unconfirmed, so auto mode would put the
+    # schema in the Hermes prompt instead of a strict function tool (gateways.md Corrections).
+    llm = llm_for("aimlapi", tool_mode="native")
     llm.with_structured_output(Joke, method="json_schema", strict=True).invoke(PROMPT)
     fmt = replica.aimlapi.requests[-1].json["response_format"]
     assert fmt["type"] == "json_schema"

@@ -32,7 +32,9 @@ from tests.replica import Fault, Replica
     ("gateway", "model", "tool_mode", "native"),
     [
         ("apipie", "hermes-3-llama-3.1-70b", "native", True),
-        ("aimlapi", "hermes-4-70b", "auto", True),
+        ("aimlapi", "hermes-4-70b", "native", True),
+        # auto on AI/ML API: native tools unconfirmed there (gateways.md Corrections): the prompt format
+        ("aimlapi", "hermes-4-70b", "auto", False),
         ("apipie", "hermes-3-llama-3.1-70b", "hermes", False),
     ],
 )

@@ -39,8 +39,9 @@ def get_weather(city: str) -> str:
 def llm(replica: Replica) -> Iterator[Hermes]:
     RUNS.clear()
     made = Hermes(
-        model="hermes-3-llama-3.1-70b",  # native tools on AI/ML API
+        model="hermes-3-llama-3.1-70b",
         gateway="aimlapi",
+        tool_mode="native",  # auto uses the Hermes prompt on AI/ML API, where native tools are unconfirmed
         base_url=replica.aimlapi.base_url,
         api_key="sk-agent-turns-0123456789",
         max_retries=0,

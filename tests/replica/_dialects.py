@@ -93,13 +93,18 @@ def _aimlapi_usage(reply: Reply, completion: int | None = None) -> dict[str, Any
     return usage
 
 
-def _aimlapi_meta(model: ReplicaModel, reply: Reply) -> dict[str, Any]:
+def aimlapi_meta(model: ReplicaModel, reply: Reply) -> dict[str, Any]:
     usd = cost_usd(model, reply)
     return {"usage": {"credits_used": round(usd * 2_000_000), "usd_spent": usd}}
 
 
 def completion_body(
-    dialect: Dialect, model: ReplicaModel, reply: Reply, request: dict[str, Any], counter: int
+    dialect: Dialect,
+    model: ReplicaModel,
+    reply: Reply,
+    request: dict[str, Any],
+    counter: int,
+    quirks: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """A non-streamed completion. APIpie: top-level `provider`, `model` as the upstream route, usage with
     characters/cost/latency where `cost` is a number on odd-numbered requests and a numeric string on even
@@ -135,7 +140,12 @@ def completion_body(
         choice["native_finish_reason"] = choice["finish_reason"]
         body |= {"model": model.id, "choices": [choice], "system_fingerprint": _fingerprint(reply)}
         body["usage"] = _aimlapi_usage(reply)
-        body["meta"] = _aimlapi_meta(model, reply)
+        body["meta"] = aimlapi_meta(model, reply)
+        if "no_meta" in quirks:  # a live Hermes 4 405B reply (2025-09, gateways.md Corrections)
+            del body["meta"], body["system_fingerprint"]
+            message["reasoning_content"] = None
+        if "no_usage" in quirks:
+            del body["usage"], body["meta"]
     else:
         message["tool_calls"] = tool_calls
         if model.reasoning == "reasoning_content":
@@ -170,6 +180,79 @@ def _sse(data: dict[str, Any] | str, newline: str) -> bytes:
 
 
 def stream_events(
+    dialect: Dialect,
+    model: ReplicaModel,
+    reply: Reply,
+    request: dict[str, Any],
+    content_pieces: list[str] | None = None,
+    quirks: frozenset[str] = frozenset(),
+) -> list[bytes]:
+    """See `_stream_events`; `quirks` (ReplicaServer.set_quirks) reshape the tail of the stream."""
+    events = _stream_events(dialect, model, reply, request, content_pieces)
+    if not quirks & {"usage_then_null", "no_done", "no_usage"}:
+        return events
+    done = _sse("[DONE]", "\r\n" if dialect == "aimlapi" else "\n")
+    body = [e for e in events if e != done]
+    if "no_usage" in quirks:
+        body = [_strip_usage(e) for e in body]
+        body = [e for e in body if e]
+    elif "usage_then_null" in quirks:
+        body = _usage_then_null(body)
+    if "no_done" not in quirks and done in events:
+        body.append(done)
+    return body
+
+
+def _decode(event: bytes) -> dict[str, Any] | None:
+    text = event.decode().strip()
+    if not text.startswith("data: ") or text == "data: [DONE]":
+        return None
+    data = json.loads(text[len("data: ") :])
+    return data if isinstance(data, dict) else None
+
+
+def _strip_usage(event: bytes) -> bytes:
+    data = _decode(event)
+    if data is None or ("usage" not in data and "meta" not in data):
+        return event
+    data.pop("usage", None)
+    data.pop("meta", None)
+    if not data.get("choices"):
+        return b""  # a usage-only chunk: gone
+    return _sse(data, "\r\n" if event.endswith(b"\r\n") else "\n")
+
+
+def _usage_then_null(events: list[bytes]) -> list[bytes]:
+    """Live AI/ML API capture (gateways.md Corrections): the full usage on the finish chunk, then a last chunk
+    with `"usage": null`; no `choices: []` usage chunk, no `meta`."""
+    out: list[bytes] = []
+    usage: Any = None
+    template: dict[str, Any] | None = None
+    nl = "\n"
+    for event in events:
+        data = _decode(event)
+        if data is None:
+            out.append(event)
+            continue
+        nl = "\r\n" if event.endswith(b"\r\n") else "\n"
+        usage = data.get("usage") or usage
+        if not data.get("choices"):
+            continue  # drop the usage-only chunk
+        finishing = any(isinstance(c, dict) and c.get("finish_reason") for c in data["choices"])
+        data.pop("meta", None)
+        if finishing:
+            data["usage"] = usage
+            template = data
+        else:
+            data.pop("usage", None)
+        out.append(_sse(data, nl))
+    if template is not None:
+        tail = {k: v for k, v in template.items() if k not in ("choices", "usage")}
+        out.append(_sse({**tail, "choices": [], "usage": None}, nl))
+    return out
+
+
+def _stream_events(
     dialect: Dialect,
     model: ReplicaModel,
     reply: Reply,
@@ -241,7 +324,7 @@ def stream_events(
             events.append(_sse(chunk, nl))
         last_choice = {"index": 0, "delta": {}, "finish_reason": finish, "native_finish_reason": finish}
         events.append(_sse({**base, "choices": [last_choice], "usage": _aimlapi_usage(reply)}, nl))
-        final = {**base, "choices": [], "usage": _aimlapi_usage(reply), "meta": _aimlapi_meta(model, reply)}
+        final = {**base, "choices": [], "usage": _aimlapi_usage(reply), "meta": aimlapi_meta(model, reply)}
         events.append(_sse(final, nl))
         if model.done_marker:
             events.append(_sse("[DONE]", nl))
@@ -372,16 +455,22 @@ def _apipie_models(query: dict[str, str], detailed: bool) -> dict[str, Any]:
             }
         )
         if detailed:
-            rows[-1]["modalities"] = {
-                "input": ["text", "image"] if m.vision else ["text"],
-                "output": ["text"],
+            # Live /v1/models/detailed (gateways.md Corrections; charmbracelet/catwalk `cmd/apipie`):
+            # top-level modality lists; `pricing.confirmed` per 1M tokens, left empty for models that only
+            # have `pricing.advertised` per token (here: every other model, so both readings get exercised).
+            rows[-1]["input_modalities"] = ["text", "image"] if m.vision else ["text"]
+            rows[-1]["output_modalities"] = ["text"]
+            rows[-1]["supported_input_parameters"] = ["max_tokens", "temperature", "top_p", "stop"]
+            advertised = {
+                "input_cost_per_token": f"{m.input_cost_per_m / 1e6:.10f}",
+                "output_cost_per_token": f"{m.output_cost_per_m / 1e6:.10f}",
             }
-            rows[-1]["pricing"] = {
-                "confirmed": {
-                    "input_cost": f"{m.input_cost_per_m:.4f}",
-                    "output_cost": f"{m.output_cost_per_m:.4f}",
-                }
+            confirmed = {
+                "input_cost": f"{m.input_cost_per_m:.4f}",
+                "output_cost": f"{m.output_cost_per_m:.4f}",
             }
+            odd = len(rows) % 2 == 0
+            rows[-1]["pricing"] = {"confirmed": {} if odd else confirmed, "advertised": advertised}
     for e in _EXTRA_APIPIE:
         rows.append(
             {
@@ -405,12 +494,54 @@ def _apipie_models(query: dict[str, str], detailed: bool) -> dict[str, Any]:
             }
         )
     rows.extend(embedding_models_apipie())
+    # The older list shape (APIpie's 2024 Fetch Models docs): no `id`; `model` is the sendable id and
+    # `route` the provider-qualified route; prices as `req_price` / `res_price` per `price_unit` tokens.
+    rows.append(
+        {
+            "enabled": 1,
+            "type": "llm",
+            "subtype": None,
+            "provider": "openrouter",
+            "model": "nous-capybara-7b",
+            "route": "nousresearch/nous-capybara-7b",
+            "description": "The Capybara series is a collection of datasets and models",
+            "max_tokens": 4096,
+            "max_response_tokens": 4096,
+            "req_price": "0.0000001800000000",
+            "res_price": "0.0000001800000000",
+            "price_type": "token",
+            "price_unit": "1.00",
+            "avg_cost": "0.0000912966",
+            "latency": "1162/2145/6245/8234/18456/8162",
+            "available": 1,
+            "query_count": "310,000",
+        }
+    )
     for key in ("type", "subtype", "provider"):
         if key in query:
             rows = [r for r in rows if str(r[key]) == query[key]]
     if "model" in query:
-        rows = [r for r in rows if query["model"] in (r["id"], r["model"])]
+        rows = [r for r in rows if query["model"] in (r.get("id"), r["model"])]
     return {"data": rows}
+
+
+def _aimlapi_units(m: ReplicaModel) -> list[dict[str, Any]]:
+    """Token price units. Live shape (gateways.md Corrections, aimlapi/models.dev-aimlapi sync): `origin`
+    provided / generated / cached, `price` USD for `per` tokens. Hermes 4 405B keeps the documented older
+    shape with `measure`, so a list carries both readings."""
+    if m.id.endswith("hermes-4-405b"):
+        return [
+            {"name": "token", "measure": "input", "price": m.input_cost_per_m, "per": 1_000_000},
+            {"name": "token", "measure": "output", "price": m.output_cost_per_m, "per": 1_000_000},
+        ]
+    per_k = m.id.endswith("hermes-4-70b")  # quoted per 1000 tokens: `per` must be read with `price`
+    scale, per = (1000, 1000) if per_k else (1, 1_000_000)
+    units = [("provided", m.input_cost_per_m), ("generated", m.output_cost_per_m)]
+    units.append(("cached", m.input_cost_per_m / 2))
+    return [
+        {"name": "token", "content": "text", "origin": origin, "price": round(price / scale, 9), "per": per}
+        for origin, price in units
+    ]
 
 
 def _aimlapi_entry(m: ReplicaModel, sections: set[str]) -> dict[str, Any]:
@@ -430,7 +561,7 @@ def _aimlapi_entry(m: ReplicaModel, sections: set[str]) -> dict[str, Any]:
         "tags": ["text-to-text", "open-source", "function-calling"],
     }
     if "pricing" in sections:
-        entry["pricing"] = {"input": m.input_cost_per_m, "output": m.output_cost_per_m, "unit": "1M tokens"}
+        entry["pricing"] = {"units": _aimlapi_units(m)}
     if "modalities" in sections:
         entry["modalities"] = {"input": ["text"], "output": ["text"]}
     if "capabilities" in sections:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ._brain import BrainError, Reply, think
 from ._dialects import (
+    aimlapi_meta,
     aimlapi_sections,
     bench_text,
     completion_body,
@@ -25,7 +27,7 @@ from ._dialects import (
 )
 from ._embeddings import EMBEDDINGS_PATH, EmbeddingError, embeddings_reply
 from ._faults import Fault
-from ._models import Dialect, find_model
+from ._models import Dialect, ReplicaModel, find_model
 
 if TYPE_CHECKING:
     from ._server import ReplicaServer, _HTTPServer
@@ -318,6 +320,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(400, problem, code="invalid_request", fault=fault)
             return
         request: dict[str, Any] = req.json
+        quirks = self.replica.quirks
+        if "drop_tools" in quirks:  # silently dropped, like AI/ML API drops fields it does not know
+            request = {k: v for k, v in request.items() if k not in ("tools", "tool_choice")}
+        if "drop_response_format" in quirks:
+            request = {k: v for k, v in request.items() if k != "response_format"}
         stream = request.get("stream") is True
         if fault is not None and fault.error_in_200:
             self._error_in_200(fault, stream)
@@ -331,6 +338,8 @@ class _Handler(BaseHTTPRequestHandler):
         bodies: list[dict[str, Any]] = []
         for model_id in model_ids if self.dialect == "apipie" else [str(request["model"])]:
             model = find_model(self.dialect, model_id)
+            if model is not None and "tool_text" in quirks:
+                model = dataclasses.replace(model, tools="text")
             if model is None:
                 self._send_error(
                     404, f"The model `{model_id}` does not exist.", code="model_not_found", fault=fault
@@ -349,10 +358,18 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_error(err.status, err.message, code=err.code, kind=err.kind, fault=fault)
                 return
             if stream:
-                self._stream(model_id, request, reply, fault)
+                self._stream(model, request, reply, fault)
                 return
-            bodies.append(completion_body(self.dialect, model, reply, request, counter))
-        self._send_json(200, bodies if len(bodies) > 1 else bodies[0], fault)
+            bodies.append(completion_body(self.dialect, model, reply, request, counter, quirks))
+        extra: dict[str, str] = {}
+        if self.dialect == "aimlapi":  # live: cost and request id as headers on non-streamed JSON replies
+            meta = aimlapi_meta(model, reply)["usage"]
+            extra = {
+                "x-aimlapi-usd-spent": f"{meta['usd_spent']}",
+                "x-aimlapi-credits-used": f"{meta['credits_used']}",
+                "x-inference-id": "inf-" + reply.digest[:24],
+            }
+        self._send_json(200, bodies if len(bodies) > 1 else bodies[0], fault, extra=extra)
 
     def _embeddings(self, req: RecordedRequest, fault: Fault | None) -> None:
         if not self._authorised(req):
@@ -371,9 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send_json(status, body, fault, extra=headers)
 
-    def _stream(self, model_id: str, request: dict[str, Any], reply: Reply, fault: Fault | None) -> None:
-        model = find_model(self.dialect, model_id)
-        assert model is not None
+    def _stream(
+        self, model: ReplicaModel, request: dict[str, Any], reply: Reply, fault: Fault | None
+    ) -> None:
         chunks, size = self._bench_shape_for_request()
         content_pieces = None
         if chunks is not None:
@@ -383,7 +400,9 @@ class _Handler(BaseHTTPRequestHandler):
             reply.reasoning = ""
             reply.finish_reason = "stop"
             reply.completion_tokens = chunks
-        self._write_events(stream_events(self.dialect, model, reply, request, content_pieces), fault)
+        quirks = self.replica.quirks
+        events = stream_events(self.dialect, model, reply, request, content_pieces, quirks)
+        self._write_events(events, fault)
 
     def _bench_shape_for_request(self) -> tuple[int | None, int | None]:
         header_chunks = self.headers.get("x-replica-chunks")

@@ -8,7 +8,7 @@ finish_reason `eos`, a stream without `data: [DONE]`, a deprecated id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Dialect = Literal["apipie", "aimlapi", "openai"]
@@ -232,4 +232,9 @@ def find_model(dialect: Dialect, model_id: str) -> ReplicaModel | None:
     for model in MODELS[dialect]:
         if model.id == model_id or (dialect == "aimlapi" and model.id.lower() == model_id.lower()):
             return model
+    prefix, slash, rest = model_id.partition("/")
+    if dialect == "apipie" and slash and prefix and rest:
+        # `provider/model` picks the upstream (gateways.md Corrections: APIpie's Cline fork, AnythingLLM)
+        found = find_model(dialect, rest)
+        return replace(found, provider=prefix.lower()) if found is not None else None
     return None

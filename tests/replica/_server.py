@@ -35,6 +35,11 @@ class _HTTPServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+QUIRKS = frozenset(
+    {"no_meta", "usage_then_null", "no_done", "no_usage", "drop_tools", "drop_response_format", "tool_text"}
+)
+
+
 class ReplicaServer:
     """One dialect's server. Thread-safe: the request log and the fault queue are guarded by a lock."""
 
@@ -47,6 +52,7 @@ class ReplicaServer:
         self._requests: list[RecordedRequest] = []
         self._counter = 0
         self._bench: tuple[int | None, int | None] = (None, None)
+        self._quirks: frozenset[str] = frozenset()
         self.stopping = threading.Event()
         self._httpd = _HTTPServer(self, host, port)
         self._thread: threading.Thread | None = None
@@ -98,6 +104,24 @@ class ReplicaServer:
         with self._lock:
             self._bench = (chunks, chunk_size)
 
+    def set_quirks(self, *quirks: str) -> None:
+        """Switch on live behaviours (until `reset`), so a test can make an assumption fail. Known:
+        `no_meta` (AI/ML API reply without `meta` / `system_fingerprint`, `reasoning_content: null`: a live
+        Hermes 4 405B reply, 2025-09), `usage_then_null` (usage on the finish chunk, then a chunk with
+        `"usage": null`), `no_done` (no `data: [DONE]`), `no_usage` (no usage anywhere), `drop_tools` and
+        `drop_response_format` (the field is silently dropped: AI/ML API drops unknown fields),
+        `tool_text` (tool calls come back as `<tool_call>` text in content)."""
+        unknown = set(quirks) - QUIRKS
+        if unknown:
+            raise ValueError(f"unknown quirks {sorted(unknown)}; known: {sorted(QUIRKS)}")
+        with self._lock:
+            self._quirks = frozenset(quirks)
+
+    @property
+    def quirks(self) -> frozenset[str]:
+        with self._lock:
+            return self._quirks
+
     @property
     def pending(self) -> int:
         with self._lock:
@@ -115,6 +139,7 @@ class ReplicaServer:
             self._requests.clear()
             self._counter = 0
             self._bench = (None, None)
+            self._quirks = frozenset()
 
     # ---- used by the handler ---------------------------------------------------------------------
     def _record(self, request: RecordedRequest) -> int:
