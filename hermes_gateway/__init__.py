@@ -18,6 +18,19 @@ from ._catalog import (
     warn_if_deprecated,
 )
 from ._client import GatewayClient, UsageHook
+from ._config import (
+    GATEWAY_NAMES,
+    Route,
+    check_base_url,
+    check_call_options,
+    check_gateway_name,
+    check_options,
+    clean_key,
+    env_key,
+    per_gateway,
+    resolve_routes,
+    split_gateways,
+)
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -26,6 +39,7 @@ from ._exceptions import (
     ContextWindowExceededError,
     GatewayError,
     InsufficientCreditsError,
+    InvalidAPIKeyError,
     InvalidResponseError,
     MissingAPIKeyError,
     NotFoundError,
@@ -34,7 +48,6 @@ from ._exceptions import (
     StreamInterruptedError,
     VisionNotSupportedError,
 )
-from ._failover import AsyncFailoverChatStream, FailoverChatStream, FailoverClient, create_client
 from ._gateways import DIALECTS, Dialect, get_dialect
 from ._guards import estimate_prompt_tokens
 from ._hermes_parser import HermesTextParser
@@ -60,7 +73,6 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "AsyncChatStream",
-    "AsyncFailoverChatStream",
     "AuthenticationError",
     "BadRequestError",
     "ChatDelta",
@@ -70,14 +82,13 @@ __all__ = [
     "ContextWindowExceededError",
     "Deprecation",
     "Dialect",
-    "FailoverChatStream",
-    "FailoverClient",
     "GatewayClient",
     "GatewayError",
     "GatewayName",
     "HermesModelDeprecatedWarning",
     "HermesTextParser",
     "InsufficientCreditsError",
+    "InvalidAPIKeyError",
     "InvalidResponseError",
     "MissingAPIKeyError",
     "ModelInfo",
@@ -94,7 +105,6 @@ __all__ = [
     "UsageHook",
     "VisionNotSupportedError",
     "__version__",
-    "create_client",
     "estimate_prompt_tokens",
     "extract_json",
     "get_dialect",

@@ -49,6 +49,7 @@ __all__ = [
     "build_index",
     "deprecation_message",
     "lookup",
+    "model_id_on",
     "models_for",
     "resolve_model_id",
     "warn_if_deprecated",
@@ -108,7 +109,11 @@ def resolve_model_id(name: str, gateway: str) -> str:
     For `openai` (local servers) the name is always sent as given: those servers name a model however they
     were started (vLLM the Hugging Face path, Ollama a tag such as `hermes3:8b`).
     """
-    info = lookup(name)
+    return model_id_on(lookup(name), name, gateway)
+
+
+def model_id_on(info: ModelInfo | None, name: str, gateway: str) -> str:
+    """`resolve_model_id` from an entry already looked up (the client looks each request up once)."""
     if info is None:
         return name
     own = info.gateway_ids.get(gateway)
