@@ -143,9 +143,9 @@ class GatewayClient:
     ) -> None:
         """`gateway`: a name, `"apipie,aimlapi"`, or a list. `api_key` / `base_url`: one value for one
         gateway, or a mapping per gateway name (missing names use that gateway's environment variables and
-        default URL). The other arguments apply to every route: each retries `max_retries` times before the next
-        one gets the request. `transport` / `async_transport` replace httpx's network layer (tests, proxies);
-        they are dropped when the client is pickled.
+        default URL). The other arguments apply to every route: each retries `max_retries` times before
+        the next one gets the request. `transport` / `async_transport` replace httpx's network layer
+        (tests, proxies); they are dropped when the client is pickled.
         """
         if timeout is None:
             raise ValueError("timeout must be a positive number of seconds")

@@ -6,7 +6,8 @@ the reply `ToolCallAssembler.finish()` gives the complete calls, each with its p
 they are invalid (`error`): the final `ChatDelta` and the `ChatResult` carry them, and the adapters map them
 without parsing again, so both frameworks give the same verdict for the same text, streamed or not.
 
-The verdict (`judge_arguments`): the arguments text must be one JSON object, or empty (no arguments: `{}`).
+The verdict (`judge_arguments`): the arguments text must be one JSON object, or empty / `null` (no arguments:
+`{}`).
 Everything else is invalid, with a reason: truncated JSON (`{"a": 1`), a JSON string holding an object
 (double-encoded `"{\\"a\\": 1}"`), an array or a number, or a call without a function name. Invalid calls are
 never dropped and never repaired: guessing arguments would run a tool with input the model did not give.
@@ -39,7 +40,7 @@ def new_call_id() -> str:
 def judge_arguments(name: str, text: str) -> tuple[dict[str, Any] | None, str | None]:
     """`(args, None)` for a valid call, `(None, reason)` for an invalid one (see the module docstring)."""
     stripped = text.strip()
-    if not stripped:
+    if not stripped or stripped == "null":  # no arguments (some servers send `null` for a no-argument tool)
         args: Any = {}
     else:
         try:
