@@ -168,8 +168,9 @@ class Hermes(FunctionCallingLLM):
         description="Allow plain http:// to a host that is not loopback (the key would travel unencrypted).",
     )
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
-    """`extra="forbid"`: a misspelt option (`max_retry=`) is an error, not silently ignored."""
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", hide_input_in_errors=True)
+    """`extra="forbid"`: a misspelt option (`max_retry=`) is an error, not silently ignored.
+    `hide_input_in_errors`: a validation error must not quote the constructor's input (it holds the key)."""
 
     _client: GatewayClient | None = PrivateAttr(default=None)
 

@@ -17,6 +17,7 @@ from ._dialects import (
     aimlapi_sections,
     bench_text,
     completion_body,
+    completion_id,
     error_body,
     html_page,
     models_body,
@@ -348,7 +349,10 @@ class _Handler(BaseHTTPRequestHandler):
             if stream:
                 self._stream(model_id, request, reply, fault)
                 return
-            bodies.append(completion_body(self.dialect, model, reply, request, counter))
+            body = completion_body(self.dialect, model, reply, request, counter)
+            if self.replica.fixed_response_id is not None:  # a server that repeats its ids (issue 12)
+                body["id"] = self.replica.fixed_response_id
+            bodies.append(body)
         self._send_json(200, bodies if len(bodies) > 1 else bodies[0], fault)
 
     def _stream(self, model_id: str, request: dict[str, Any], reply: Reply, fault: Fault | None) -> None:
@@ -363,7 +367,12 @@ class _Handler(BaseHTTPRequestHandler):
             reply.reasoning = ""
             reply.finish_reason = "stop"
             reply.completion_tokens = chunks
-        self._write_events(stream_events(self.dialect, model, reply, request, content_pieces), fault)
+        events = stream_events(self.dialect, model, reply, request, content_pieces)
+        fixed = self.replica.fixed_response_id
+        if fixed is not None:  # a server that repeats its ids (issue 12): the same id on every reply
+            rid = completion_id(self.dialect, reply).encode()
+            events = [event.replace(rid, fixed.encode()) for event in events]
+        self._write_events(events, fault)
 
     def _bench_shape_for_request(self) -> tuple[int | None, int | None]:
         header_chunks = self.headers.get("x-replica-chunks")

@@ -47,6 +47,8 @@ class ReplicaServer:
         self._requests: list[RecordedRequest] = []
         self._counter = 0
         self._bench: tuple[int | None, int | None] = (None, None)
+        self.fixed_response_id: str | None = None
+        """When set, every chat reply carries this id (some servers and caches repeat response ids)."""
         self.stopping = threading.Event()
         self._httpd = _HTTPServer(self, host, port)
         self._thread: threading.Thread | None = None
@@ -115,6 +117,7 @@ class ReplicaServer:
             self._requests.clear()
             self._counter = 0
             self._bench = (None, None)
+            self.fixed_response_id = None
 
     # ---- used by the handler ---------------------------------------------------------------------
     def _record(self, request: RecordedRequest) -> int:
