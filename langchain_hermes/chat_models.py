@@ -137,7 +137,7 @@ class ChatHermes(BaseChatModel):
     model_config = ConfigDict(
         populate_by_name=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True
     )
-    """`hide_input_in_errors`: a validation error must not quote the constructor's input (it holds the key)."""
+    """`hide_input_in_errors`: a validation error must not quote the constructor's input (it has the key)."""
 
     model: str = Field(default="hermes-3-llama-3.1-70b", validation_alias=AliasChoices("model", "model_name"))
     """Catalog name, `NousResearch/` name, or a gateway's model id; unknown names are sent unchanged."""

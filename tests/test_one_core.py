@@ -217,7 +217,8 @@ def test_generated_call_ids_are_unique_across_replies_with_the_same_id(replica: 
     first, second = client.chat(request), client.chat(request)
     client.close()
     assert first.id == second.id == "gen-same"
-    assert first.tool_calls and second.tool_calls
+    assert first.tool_calls
+    assert second.tool_calls
     assert first.tool_calls[0].id != second.tool_calls[0].id
 
 

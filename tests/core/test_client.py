@@ -30,10 +30,10 @@ from hermes_gateway import (
     StreamAccumulator,
     Usage,
 )
-from hermes_gateway._wire import WireChatRequest
 
 from ._drivers import chat, stream
 from ._wire_fixtures import content_chunk, finish_chunk, sse, usage_chunk
+from ._wire_schema import WireChatRequest
 
 KEY = "sk-test-0123456789abcdef"
 REQUEST: ChatRequest = {"model": "hermes-3-llama-3.1-70b", "messages": [{"role": "user", "content": "Hi"}]}
