@@ -22,7 +22,8 @@ Per request:
 3. the reply says who served it: `ChatResult.gateway`, `ChatDelta.gateway` on the final delta, and
    `stream.gateway` on the stream object (set when its first delta arrives).
 
-With one route the same loop runs; there is no one to fail over to.
+With one route there is no one to fail over to: the route's own generator is handed out (no extra layer per
+delta on the streaming hot path), and `stream.gateway` is known from the start.
 
 Each failover is logged at WARNING (gateway, error class, message: never a key). When every gateway fails,
 the last error is raised, with `attempts`: every gateway's error in order, the raised one last.
@@ -282,6 +283,12 @@ class GatewayClient:
         return ChatStream(self._deltas(self._plan(request, tool_mode, stream=True), served), served)
 
     def _deltas(self, plan: list[_Attempt], served: Served) -> Generator[ChatDelta, None, None]:
+        if len(plan) == 1:  # nothing to fail over to: the route's own generator, no layer per delta
+            served.gateway = plan[0].gateway
+            return plan[0].client._deltas(plan[0].prepared, plan[0].headers)
+        return self._failover_deltas(plan, served)
+
+    def _failover_deltas(self, plan: list[_Attempt], served: Served) -> Generator[ChatDelta, None, None]:
         errors: list[GatewayError] = []
         for number, attempt in enumerate(plan):
             try:
@@ -329,7 +336,15 @@ class GatewayClient:
         plan = self._plan(request, tool_mode, stream=True)
         return AsyncChatStream(self._adeltas(plan, served), served)
 
-    async def _adeltas(self, plan: list[_Attempt], served: Served) -> AsyncGenerator[ChatDelta, None]:
+    def _adeltas(self, plan: list[_Attempt], served: Served) -> AsyncGenerator[ChatDelta, None]:
+        if len(plan) == 1:  # nothing to fail over to: the route's own generator, no layer per delta
+            served.gateway = plan[0].gateway
+            return plan[0].client._adeltas(plan[0].prepared, plan[0].headers)
+        return self._failover_adeltas(plan, served)
+
+    async def _failover_adeltas(
+        self, plan: list[_Attempt], served: Served
+    ) -> AsyncGenerator[ChatDelta, None]:
         errors: list[GatewayError] = []
         for number, attempt in enumerate(plan):
             try:
