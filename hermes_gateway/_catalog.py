@@ -33,7 +33,7 @@ from ._model_info import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 __all__ = [
     "AIMLAPI",
@@ -142,21 +142,26 @@ def deprecation_message(info: ModelInfo, gateway: str) -> str | None:
     return text
 
 
-def warn_if_deprecated(name: str, gateway: str, *, stacklevel: int = 2) -> Deprecation | None:
-    """Warn (HermesModelDeprecatedWarning) when `name` is deprecated on `gateway`; for adapter constructors.
+def warn_if_deprecated(name: str, gateway: str | Sequence[str], *, stacklevel: int = 2) -> Deprecation | None:
+    """Warn (HermesModelDeprecatedWarning) for each of `gateway` (a name or a list: a client's routes) that
+    retired `name`; the one check both adapters' constructors call. Gateways the catalog does not cover
+    (`openai`) are skipped.
 
     The model still constructs with its metadata: the warning only says a request may be refused and what to
     use instead. `stacklevel` means what it would in a `warnings.warn` call made by the caller: the default
-    points at whoever called the adapter's constructor. Returns the deprecation, or None.
+    points at whoever called the adapter's constructor. Returns the first deprecation, or None.
     """
     info = lookup(name)
     if info is None:
         return None
-    message = deprecation_message(info, gateway)
-    if message is None:
-        return None
-    warnings.warn(HermesModelDeprecatedWarning(message), stacklevel=stacklevel + 1)
-    return info.deprecation(gateway)
+    found: Deprecation | None = None
+    for each in (gateway,) if isinstance(gateway, str) else gateway:
+        message = deprecation_message(info, each)
+        if message is None:
+            continue
+        warnings.warn(HermesModelDeprecatedWarning(message), stacklevel=stacklevel + 1)
+        found = found or info.deprecation(each)
+    return found
 
 
 def models_for(gateway: str | None = None) -> tuple[ModelInfo, ...]:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ._accumulator import StreamAccumulator
-from ._catalog import CATALOG_GATEWAYS, OPENAI, ModelInfo, lookup, warn_if_deprecated
+from ._catalog import OPENAI, ModelInfo, lookup
 from ._config import KeyArg, Route, check_options, resolve_routes
 from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._exceptions import (
@@ -229,12 +229,6 @@ class GatewayClient:
             for c in self.clients
         )
         return f"GatewayClient({routes})"
-
-    def warn_if_deprecated(self, model: str, *, stacklevel: int = 2) -> None:
-        """`HermesModelDeprecatedWarning` for each catalog gateway of this client that retired `model`."""
-        for name in self.gateways:
-            if name in CATALOG_GATEWAYS:
-                warn_if_deprecated(model, name, stacklevel=stacklevel + 1)
 
     # -- plan: no I/O --------------------------------------------------------------------------------------
 

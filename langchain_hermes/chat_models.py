@@ -260,9 +260,7 @@ class ChatHermes(BaseChatModel):
             raise ValueError("model_kwargs may not set 'model' or 'messages'")
         if not self.model.strip():
             raise ValueError("model must be a non-empty model name")
-        for gateway in gateways:
-            if gateway in CATALOG_GATEWAYS:
-                warn_if_deprecated(self.model, gateway, stacklevel=4)
+        warn_if_deprecated(self.model, gateways, stacklevel=4)
         return self
 
     # --- LangChain metadata ------------------------------------------------------------------------------

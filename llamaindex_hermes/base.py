@@ -51,7 +51,6 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from typing_extensions import Self
 
 from hermes_gateway import (
-    CATALOG_GATEWAYS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     GATEWAY_NAMES,
@@ -216,9 +215,7 @@ class Hermes(FunctionCallingLLM):
                     stacklevel=2,
                 )
         else:
-            for name in self.gateways:
-                if name in CATALOG_GATEWAYS:
-                    warn_if_deprecated(model, name, stacklevel=2)
+            warn_if_deprecated(model, self.gateways, stacklevel=2)
 
     @field_validator("gateway", mode="before")
     @classmethod
