@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -40,12 +41,22 @@ REPLAY_KEY = "replay-dummy-key-not-a-secret"
 """Handed to the clients while replaying: vcrpy answers, nothing is sent anywhere."""
 
 
+_GENERATED_CALL_ID = re.compile(r"call_[0-9a-f]{24}")
+"""Tool-call ids the client generates fresh for each call: numbered in order of appearance when matching."""
+
+
+def _number_generated_ids(text: str) -> str:
+    seen: dict[str, str] = {}
+    return _GENERATED_CALL_ID.sub(lambda m: seen.setdefault(m.group(0), f"call_generated_{len(seen)}"), text)
+
+
 def _body(request: Any) -> Any:
     raw = request.body
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     if not raw:
         return None
+    raw = _number_generated_ids(raw)
     try:
         return json.loads(raw)
     except json.JSONDecodeError:
@@ -53,7 +64,8 @@ def _body(request: Any) -> Any:
 
 
 def _json_body(r1: Any, r2: Any) -> None:
-    """vcrpy matcher: request bodies equal as parsed JSON (key order and spacing ignored)."""
+    """vcrpy matcher: request bodies equal as parsed JSON (key order and spacing ignored; generated tool-call
+    ids numbered, so a history with this run's fresh ids matches its recording)."""
     if _body(r1) != _body(r2):
         raise AssertionError("request bodies differ")
 

@@ -1,41 +1,25 @@
 """`StreamAccumulator`: adds `ChatDelta`s up into a `ChatResult`, in linear time.
 
-Text goes into lists joined once at the end (never `str +=` in a loop); tool-call fragments are grouped by
-`index`, then by `id` (a fragment naming a new id at a known index starts another call). `chat()` is exactly
-this applied to the deltas of a one-chunk stream, so a streamed and a non-streamed reply add up the same way.
-A call that received no argument text at all (a no-argument tool) gets `"{}"`, never an empty string.
+Text goes into lists joined once at the end (never `str +=` in a loop). Tool calls are not regrouped here:
+the reply pipeline finishes them once (`_tool_calls`) and puts them on the final delta, which is what the
+result carries. `chat()` is exactly this applied to the deltas of a one-chunk stream, so a streamed and a
+non-streamed reply add up the same way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._types import ChatDelta, ChatResult, ToolCall, ToolCallDelta, Usage
+from ._types import ChatDelta, ChatResult, ToolCall, Usage
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-
-@dataclass(slots=True)
-class _CallParts:
-    index: int
-    id: str | None = None
-    name: str | None = None
-    arguments: list[str] = field(default_factory=list)
-
-
-def _by_index(parts: _CallParts) -> int:
-    return parts.index
 
 
 class StreamAccumulator:
     """Feed deltas with `add()` (or `extend()`); `result()` gives the reply so far."""
 
     __slots__ = (
-        "_by_id",
-        "_by_index",
-        "_calls",
         "_content",
         "_logprobs",
         "_reasoning",
@@ -47,6 +31,7 @@ class StreamAccumulator:
         "others",
         "provider",
         "request_id",
+        "tool_calls",
         "usage",
     )
 
@@ -54,10 +39,8 @@ class StreamAccumulator:
         self.gateway = gateway
         self._content: list[str] = []
         self._reasoning: list[str] = []
-        self._calls: list[_CallParts] = []
+        self.tool_calls: list[ToolCall] = []
         self._logprobs: list[dict[str, Any]] | None = None
-        self._by_index: dict[int, _CallParts] = {}
-        self._by_id: dict[str, _CallParts] = {}
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.id: str | None = None
@@ -72,8 +55,8 @@ class StreamAccumulator:
             self._content.append(delta.content)
         if delta.reasoning:
             self._reasoning.append(delta.reasoning)
-        for call in delta.tool_calls:
-            self._add_call(call)
+        if delta.finished_tool_calls is not None:
+            self.tool_calls = delta.finished_tool_calls
         if delta.logprobs:
             if self._logprobs is None:
                 self._logprobs = []
@@ -94,25 +77,8 @@ class StreamAccumulator:
             self.client_request_id = delta.client_request_id
         if delta.others:
             self.others = list(delta.others)
-
-    def _add_call(self, call: ToolCallDelta) -> None:
-        """Group by index, then by id: a fragment naming another id at a known index is another call."""
-        parts = self._by_id.get(call.id) if call.id else None
-        if parts is None:
-            parts = self._by_index.get(call.index)
-            if parts is not None and call.id and parts.id and parts.id != call.id:
-                parts = None
-        if parts is None:
-            parts = _CallParts(index=call.index)
-            self._calls.append(parts)
-        self._by_index[call.index] = parts
-        if call.id and parts.id is None:
-            parts.id = call.id
-            self._by_id[call.id] = parts
-        if call.name and not parts.name:
-            parts.name = call.name
-        if call.arguments:
-            parts.arguments.append(call.arguments)
+        if delta.gateway:
+            self.gateway = delta.gateway
 
     def extend(self, deltas: Iterable[ChatDelta]) -> StreamAccumulator:
         for delta in deltas:
@@ -120,14 +86,10 @@ class StreamAccumulator:
         return self
 
     def result(self) -> ChatResult:
-        tool_calls = [
-            ToolCall(id=parts.id or "", name=parts.name or "", arguments="".join(parts.arguments) or "{}")
-            for parts in sorted(self._calls, key=_by_index)
-        ]
         return ChatResult(
             content="".join(self._content),
             reasoning="".join(self._reasoning),
-            tool_calls=tool_calls,
+            tool_calls=list(self.tool_calls),
             finish_reason=self.finish_reason,
             usage=self.usage,
             id=self.id,

@@ -19,12 +19,11 @@ attributes; `_stream.py` decides when to emit them (once, last).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from ._error_bodies import error_from_payload
+from ._tool_calls import new_call_id
 from ._types import ChatDelta, ToolCallDelta, Usage
 
 if TYPE_CHECKING:
@@ -32,11 +31,6 @@ if TYPE_CHECKING:
 
 FINISH_REASONS: dict[str, str] = {"eos": "stop", "eos_token": "stop", "stop_sequence": "stop"}
 """Non-standard finish reasons → OpenAI's."""
-
-
-def make_call_id(response_id: str, index: int) -> str:
-    """Deterministic tool-call id, so recorded cassettes replay byte-for-byte when a history is sent back."""
-    return "call_" + hashlib.sha256(f"{response_id}:{index}".encode()).hexdigest()[:24]
 
 
 def _content_text(value: Any) -> str:
@@ -57,7 +51,6 @@ class ChunkConverter:
         "_by_wire_index",
         "_call_ids",
         "_generated",
-        "_id_seed",
         "_last_call",
         "_named",
         "finish_reason",
@@ -86,32 +79,21 @@ class ChunkConverter:
         self._by_id: dict[str, int] = {}
         self._by_wire_index: dict[int, int] = {}
         self._last_call: int | None = None
-        self._id_seed: str | None = None
 
     # -- tool-call numbering, shared with the text parser's calls --------------------------------------------
 
-    @property
-    def tool_call_count(self) -> int:
-        return len(self._call_ids)
-
     def new_call(self, call_id: str | None = None) -> tuple[int, str]:
-        """Allocate the next tool-call index (native or text-parsed) and its id (generated when absent)."""
+        """Allocate the next tool-call index (native or text-parsed: the one numbering of a reply's calls)
+        and its id (a fresh one when absent: unique per call, even when a server repeats response ids)."""
         index = len(self._call_ids)
         generated = not call_id
         if not call_id:
-            call_id = make_call_id(self._seed(), index)
+            call_id = new_call_id()
         self._call_ids.append(call_id)
         self._generated.append(generated)
         self._named.append(False)
         self._by_id[call_id] = index
         return index, call_id
-
-    def _seed(self) -> str:
-        if self.id:
-            return self.id
-        if self._id_seed is None:
-            self._id_seed = uuid.uuid4().hex
-        return self._id_seed
 
     def _native_call(self, raw: Mapping[str, Any], whole: bool) -> ToolCallDelta:
         wire_index = raw.get("index")

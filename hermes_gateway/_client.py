@@ -1,140 +1,145 @@
-"""`GatewayClient`: chat completions on APIpie, AI/ML API or any OpenAI-compatible server, sync and async.
+"""`GatewayClient`: chat completions on APIpie, AI/ML API or any OpenAI-compatible server — a list of routes.
 
-Layout (after httpx `_client.py`): everything that does no I/O is shared — configuration, URL and header
-building (`_headers`), request building (`_request.prepare_request`), the reply pipeline (`_stream`), error
-bodies (`_error_bodies`) and the retry policy (`_retry`). The sync and async drivers below hold only the I/O
-chain and are written line for line alike:
+`GatewayClient("apipie")` and `GatewayClient(["apipie", "aimlapi"], api_key={"apipie": ..., "aimlapi": ...})`
+are the same class: a single gateway is a list of one. The arguments are checked once, here, by `_config`
+(gateway names, keys, base URLs, "openai needs a base_url", timeouts); each route gets its own I/O driver
+(`_route.RouteClient`: its key, base URL, connection pools and retries).
 
-    chat / achat ─┐
-                  ├─ _deltas / _adeltas        retry loop: sleeps per RetryPolicy, never after a yield
-    stream/astream┘    └─ _attempt / _aattempt one HTTP exchange: send, status check, bytes → ReplyPipeline
-                           └─ _send / _asend   POST; a non-2xx answer becomes its typed GatewayError
+Per request:
+1. plan (no I/O): the model is looked up in the catalog once; each route prepares the request — its own
+   model id, tool mode, JSON mode and guards (a guard error is raised at once: the request is wrong
+   everywhere) — and resolves its key. A gateway without a key is skipped (debug log); so is a gateway the
+   catalog says does not serve the model. No key anywhere is a `MissingAPIKeyError` naming every variable
+   to set (with one route: that route's own message).
+2. run, in order: each gateway's client does its own retries; when they are spent, `failover_reason`
+   (pure) decides whether the next gateway gets the request:
+   - yes after what the retry policy retries: connection errors, timeouts, replies cut off before the first
+     delta (`StreamInterruptedError`), 408/409/429 and 5xx;
+   - yes after a 400/404 for a model the catalog marks deprecated on that gateway (it is retired there);
+   - no after anything caused by the request or the account (400, 401, 402, 403, 404, 422, a context-window
+     error, a guard error), which another gateway would answer the same way;
+   - never once a delta has reached the caller: a stream fails over only before its first delta.
+3. the reply says who served it: `ChatResult.gateway`, `ChatDelta.gateway` on the final delta, and
+   `stream.gateway` on the stream object (set when its first delta arrives).
 
-Connections: one pooled `httpx.Client` and one `httpx.AsyncClient` per event loop, made lazily. Keying the
-async client by the running loop means `asyncio.run(...)` twice with one GatewayClient works (no "Event loop
-is closed"): a new loop gets a new pool, and the old loop closes its pool as it shuts down
-(`_close_with_loop`). The pools are dropped on pickling, so clients pickle into process
-pools.
+With one route there is no one to fail over to: the route's own generator is handed out (no extra layer per
+delta on the streaming hot path), and `stream.gateway` is known from the start.
 
-Security: the key is a `SecretStr`, resolved from the environment at each request when not given (frameworks
-build models before keys exist), sent only as a header, never logged or put in an exception. httpx drops the
-Authorization header on a redirect to another origin; `_redact.credential_guard` drops every other credential
-header too (x-api-key, api-key), and a key a gateway echoes in an error body is redacted from the error.
-Plain http is refused for non-loopback hosts.
+Each failover is logged at WARNING (gateway, error class, message: never a key). When every gateway fails,
+the last error is raised, with `attempts`: every gateway's error in order, the raised one last.
+
+The sync and async drivers below are the same loop, line for line.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import json
 import logging
-import threading
-import time
-import uuid
-import weakref
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any
-
-import httpx
-from pydantic import SecretStr
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
+from contextlib import aclosing, closing
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ._accumulator import StreamAccumulator
-from ._constants import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    LOOPBACK_HOSTNAMES,
-    MAX_CONNECTIONS,
-    MAX_KEEPALIVE_CONNECTIONS,
-    USER_AGENT,
+from ._catalog import OPENAI, ModelInfo, lookup
+from ._config import KeyArg, Route, check_options, resolve_routes
+from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._exceptions import (
+    BadRequestError,
+    ContextWindowExceededError,
+    GatewayError,
+    MissingAPIKeyError,
+    NotFoundError,
 )
-from ._error_bodies import error_from_response, text_excerpt
-from ._exceptions import GatewayError, InvalidResponseError, MissingAPIKeyError, map_httpx_errors
-from ._gateways import Dialect, get_dialect
 from ._observe import Call, awatch, start_call, watch
-from ._redact import async_credential_guard, credential_guard, redact_error
-from ._request import PreparedRequest, cost_fallback, error_hint, prepare_request
-from ._retry import RetryPolicy
-from ._stream import AsyncChatStream, ChatStream, ReplyPipeline
-from ._types import ChatDelta, ChatRequest, ChatResult, ToolMode, Usage
+from ._retry import RetryPolicy, is_retryable
+from ._route import RouteClient
+from ._stream import AsyncChatStream, ChatStream, Served
+from ._types import Usage
 
 if TYPE_CHECKING:
     from types import TracebackType
 
+    import httpx
+    from pydantic import SecretStr
+
+    from ._request import PreparedRequest
+    from ._types import ChatDelta, ChatRequest, ChatResult, ToolMode
+
 logger = logging.getLogger("hermes_gateway")
 
 UsageHook = Callable[[Usage], None]
-CLIENT_REQUEST_ID_HEADER = "X-Client-Request-Id"
-_AsyncPool = tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
+"""Called once per request with its usage (a broken hook is logged, never loses the reply)."""
 
 
-async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
-    """Closes `client` inside its own loop when that loop shuts down its async generators.
-
-    `asyncio.run` (and asyncio.Runner) call `loop.shutdown_asyncgens()` before closing the loop, which
-    `aclose()`s every async generator started in it. Starting this one next to each per-loop pool means
-    the pool's connections are closed cleanly in their loop instead of leaking sockets (and ResourceWarnings)
-    when the user's `asyncio.run(...)` ends.
-    """
-    try:
-        yield
-    finally:
-        try:
-            await client.aclose()
-        except Exception:  # the loop is shutting down; nothing useful can be done with an error here
-            logger.debug("closing an async pool at loop shutdown failed", exc_info=True)
+# --- pure decisions ----------------------------------------------------------------------------------------
 
 
-def is_loopback_host(host: str) -> bool:
-    """127.0.0.0/8, ::1 (also IPv4-mapped) and localhost."""
-    host = host.strip("[]").lower()
-    if host in LOOPBACK_HOSTNAMES or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
+def failover_reason(error: GatewayError, info: ModelInfo | None, gateway: str) -> str | None:
+    """Why the next gateway should get the request after `error` (retries spent), or None to raise it."""
+    if isinstance(error, MissingAPIKeyError):
+        return None
+    if is_retryable(error):
+        return "transient failure"
+    if (
+        isinstance(error, (BadRequestError, NotFoundError))
+        and not isinstance(error, ContextWindowExceededError)
+        and error.status_code in (400, 404)
+        and info is not None
+        and info.deprecation(gateway) is not None
+    ):
+        return f"{info.name} is deprecated on {gateway}"
+    return None
 
 
-def check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
-    """The base URL without its trailing slash; ValueError for a non-http(s) URL, or plain http to a host that
-    is not loopback without the explicit opt-in (adapters call it at construction, before any client)."""
-    url = httpx.URL(base_url)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
-    if url.scheme == "http" and not allow_insecure_http and not is_loopback_host(url.host):
-        raise ValueError(
-            f"refusing plain http:// to {url.host}: the API key would travel unencrypted. Use https:// "
-            "(plain http is allowed to loopback hosts), or pass allow_insecure_http=True on a trusted network"
-        )
-    return base_url.rstrip("/")
+def serves(info: ModelInfo | None, gateway: str) -> bool:
+    """Whether a gateway may serve the model: unknown models and local servers always may."""
+    return info is None or gateway == OPENAI or gateway in info.gateway_ids
 
 
-def _content_type(response: httpx.Response) -> str:
-    value: str = response.headers.get("content-type", "")
-    return value.split(";")[0].strip().lower()
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    client: RouteClient
+    prepared: PreparedRequest
+    headers: dict[str, str] = field(repr=False)  # carries the key: never printed
+
+    @property
+    def gateway(self) -> str:
+        return self.client.gateway
 
 
-def _is_json(response: httpx.Response) -> bool:
-    return _content_type(response).endswith("json")
+def _attach(error: GatewayError, errors: list[GatewayError]) -> None:
+    """Every gateway's error, in order (`error` last), as `error.attempts` (empty with one route)."""
+    error.attempts = list(errors) if len(errors) > 1 or error.attempts else []
 
 
-def _is_event_stream(response: httpx.Response) -> bool:
-    return _content_type(response) == "text/event-stream"
+def _servers(plan: list[_Attempt]) -> dict[str, str]:
+    """Gateway → base URL, in the order the plan tries them (for the call's telemetry)."""
+    return {attempt.gateway: attempt.client.base_url for attempt in plan}
+
+
+def _log_failover(attempt: _Attempt, following: _Attempt, reason: str, error: GatewayError) -> None:
+    logger.warning(
+        "failing over from %s to %s (%s): %s: %s",
+        attempt.gateway,
+        following.gateway,
+        reason,
+        type(error).__name__,
+        error,
+    )
+
+
+# --- the client --------------------------------------------------------------------------------------------
 
 
 class GatewayClient:
-    """Chat completions against one gateway. Construction never needs a key; see the module docstring."""
+    """Chat completions over one or more gateways, tried in order. See the module docstring."""
 
     def __init__(
         self,
-        gateway: str = "apipie",
+        gateway: str | Sequence[str] = "apipie",
         *,
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
+        api_key: KeyArg | Mapping[str, KeyArg] = None,
+        base_url: str | Mapping[str, str | None] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
@@ -143,254 +148,177 @@ class GatewayClient:
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """See the module docstring and docs/architecture.md for the arguments.
-
-        `transport` / `async_transport` replace httpx's network layer (tests use `httpx.MockTransport`; a
-        proxy or custom TLS setup can pass `httpx.HTTPTransport(...)`). They are dropped when the client is
-        pickled.
+        """`gateway`: a name, `"apipie,aimlapi"`, or a list. `api_key` / `base_url`: one value for one
+        gateway, or a mapping per gateway name (missing names use that gateway's environment variables and
+        default URL). The other arguments apply to every route: each retries `max_retries` times before
+        the next one gets the request. `transport` / `async_transport` replace httpx's network layer
+        (tests, proxies); they are dropped when the client is pickled.
         """
-        self.dialect: Dialect = get_dialect(gateway)
-        self.gateway: str = self.dialect.name
-        resolved = base_url or self.dialect.env_base_url() or self.dialect.default_base_url
-        if not resolved:
-            raise ValueError(
-                f"gateway={gateway!r} needs base_url= (or {self.dialect.base_url_env}), "
-                "e.g. 'http://localhost:11434/v1' for Ollama or 'http://localhost:8000/v1' for vLLM"
-            )
-        self.base_url: str = check_base_url(resolved, allow_insecure_http=allow_insecure_http)
-        self.allow_insecure_http = allow_insecure_http
-        if isinstance(api_key, str):
-            api_key = SecretStr(api_key) if api_key else None
-        self._api_key: SecretStr | None = api_key
-        if timeout is None or timeout <= 0:
+        if timeout is None:
             raise ValueError("timeout must be a positive number of seconds")
-        self.timeout: float = float(timeout)
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
-        self.max_retries: int = max_retries
-        self.retry_policy = RetryPolicy(max_retries=max_retries)
-        self.default_headers: dict[str, str] = dict(default_headers or {})
-        self.usage_hook: UsageHook | None = usage_hook
-        self._transport = transport
-        self._async_transport = async_transport
-        self._init_pools()
-
-    def _init_pools(self) -> None:
-        self._lock = threading.Lock()
-        self._client: httpx.Client | None = None
-        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncPool] = (
-            weakref.WeakKeyDictionary()
+        check_options({"timeout": timeout, "max_retries": max_retries})
+        headers = dict(default_headers or {})
+        for name, value in headers.items():
+            if not (f"{name}{value}".isascii() and f"{name}{value}".isprintable()):
+                raise ValueError(
+                    f"default_headers[{name!r}] holds control or non-ASCII characters, which HTTP headers "
+                    "cannot carry"
+                )
+        routes = resolve_routes(
+            gateway, api_key=api_key, base_url=base_url, allow_insecure_http=allow_insecure_http
+        )
+        self.allow_insecure_http = allow_insecure_http
+        self.clients: tuple[RouteClient, ...] = tuple(
+            RouteClient(
+                route,
+                timeout=timeout,
+                max_retries=max_retries,
+                default_headers=headers,
+                usage_hook=usage_hook,
+                transport=transport,
+                async_transport=async_transport,
+            )
+            for route in routes
         )
 
-    # -- shared, no I/O --------------------------------------------------------------------------------------
+    # -- what it is --------------------------------------------------------------------------------------
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return tuple(c.route for c in self.clients)
+
+    @property
+    def gateways(self) -> tuple[str, ...]:
+        """The gateway names in the order they are tried."""
+        return tuple(c.gateway for c in self.clients)
+
+    @property
+    def gateway(self) -> str:
+        """The first gateway (the only one for a single-gateway client)."""
+        return self.clients[0].gateway
+
+    @property
+    def base_url(self) -> str:
+        """The first route's base URL."""
+        return self.clients[0].base_url
 
     @property
     def api_key(self) -> SecretStr | None:
-        """The key passed at construction (a SecretStr), or None when it comes from the environment."""
-        return self._api_key
+        """The key passed for the first route (a SecretStr), or None when it comes from the environment."""
+        return self.clients[0].route.api_key
+
+    @property
+    def timeout(self) -> float:
+        return self.clients[0].timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self.clients[0].max_retries
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The first route's retry policy; setting it sets every route's (tests shorten the backoff)."""
+        return self.clients[0].retry_policy
+
+    @retry_policy.setter
+    def retry_policy(self, policy: RetryPolicy) -> None:
+        for client in self.clients:
+            client.retry_policy = policy
 
     @property
     def chat_url(self) -> str:
-        return f"{self.base_url}/chat/completions"
+        return self.clients[0].chat_url
 
     def __repr__(self) -> str:
-        key = "'**********'" if self._api_key is not None else "None"
-        return f"GatewayClient(gateway={self.gateway!r}, base_url={self.base_url!r}, api_key={key})"
-
-    def _secret(self) -> str | None:
-        """The key in force: the one given, else the gateway's env var, read at each request."""
-        return self._api_key.get_secret_value() if self._api_key is not None else self.dialect.env_api_key()
-
-    def _headers(self, *, stream: bool) -> dict[str, str]:
-        """Request headers; raises MissingAPIKeyError (naming the env var) when a required key is missing."""
-        key = self._secret()
-        headers = {
-            "Accept": "text/event-stream" if stream else "application/json",
-            "User-Agent": USER_AGENT,
-            **self.default_headers,
-        }
-        # One correlation id per call (kept across its retries), reported back in metadata and errors; AI/ML
-        # API documents the header, other gateways ignore it. A default_headers value wins.
-        headers.setdefault(CLIENT_REQUEST_ID_HEADER, uuid.uuid4().hex)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        elif self.dialect.key_required:
-            raise MissingAPIKeyError(self.dialect.missing_key_message(), gateway=self.gateway)
-        return headers
-
-    def _prepare(self, request: ChatRequest, tool_mode: ToolMode, *, stream: bool) -> PreparedRequest:
-        prepared = prepare_request(request, dialect=self.dialect, tool_mode=tool_mode, stream=stream)
-        logger.debug(
-            "POST %s model=%s stream=%s tool_mode=%s",
-            self.chat_url,
-            prepared.model,
-            stream,
-            prepared.tool_mode,
+        routes = ", ".join(
+            f"{c.gateway}={c.base_url!r}" + (" (key given)" if c.route.api_key is not None else "")
+            for c in self.clients
         )
-        return prepared
+        return f"GatewayClient({routes})"
 
-    def _pipeline(self, prepared: PreparedRequest) -> ReplyPipeline:
-        return ReplyPipeline(
-            gateway=self.gateway,
-            model=prepared.model,
-            parse_tool_calls=prepared.has_tools,
-            tool_names=prepared.tool_names,
-            starts_in_reasoning=prepared.starts_in_reasoning,
-            fallback_cost=cost_fallback(prepared, self.gateway),
-        )
+    # -- plan: no I/O --------------------------------------------------------------------------------------
 
-    def _status_error(
-        self, response: httpx.Response, content: bytes, prepared: PreparedRequest
-    ) -> GatewayError:
-        error = error_from_response(
-            response.status_code,
-            response.headers,
-            content,
-            gateway=self.gateway,
-            hint=error_hint(
-                prepared,
-                self.gateway,
-                status=response.status_code,
-                content=content,
-                base_url=self.base_url,
-            ),
-        )
-        error.client_request_id = response.request.headers.get(CLIENT_REQUEST_ID_HEADER)
-        return redact_error(error, self._secret())  # some gateways echo a rejected key in their message
-
-    def _completion_json(self, content: bytes) -> Any:
-        try:
-            return json.loads(content)
-        except ValueError as exc:
-            text = content.decode("utf-8", errors="replace")
-            excerpt = text_excerpt(text) or "(empty)"
-            raise InvalidResponseError(
-                f"{self.gateway} answered 200 with a body that is not JSON: {excerpt}",
-                gateway=self.gateway,
-                status_code=200,
-                body=text,
-            ) from exc
-
-    def _finish(self, pipeline: ReplyPipeline, started: float) -> list[ChatDelta]:
-        deltas = pipeline.finish(latency_ms=(time.perf_counter() - started) * 1000.0)
-        if pipeline.usage is not None and self.usage_hook is not None:
+    def _plan(self, request: ChatRequest, tool_mode: ToolMode, *, stream: bool) -> list[_Attempt]:
+        model = request.get("model")
+        info = lookup(model) if model else None  # the one catalog lookup of the request
+        candidates = [c for c in self.clients if serves(info, c.gateway)] or list(self.clients)
+        for client in self.clients:
+            if client not in candidates:
+                logger.debug("skipping %s: the catalog lists no id for %s there", client.gateway, model)
+        plan: list[_Attempt] = []
+        missing: list[RouteClient] = []
+        for client in candidates:
+            prepared = client._prepare(request, tool_mode, info, stream=stream)  # guards raise here
             try:
-                self.usage_hook(pipeline.usage)
-            except Exception:  # a broken hook must not lose the reply
-                logger.warning("usage_hook raised; the reply is unaffected", exc_info=True)
-        return deltas
-
-    def _new_limits(self) -> httpx.Limits:
-        return httpx.Limits(
-            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
+                headers = client._headers(stream=stream)
+            except MissingAPIKeyError as exc:
+                if len(self.clients) == 1:
+                    raise
+                logger.debug("skipping %s: %s", client.gateway, exc.message)
+                missing.append(client)
+                continue
+            plan.append(_Attempt(client, prepared, headers))
+        if plan:
+            return plan
+        parts = "; ".join(c.dialect.missing_key_message() for c in missing)
+        raise MissingAPIKeyError(
+            f"no gateway has an API key ({parts}); with several gateways pass api_key={{gateway: key}}",
+            gateway=",".join(c.gateway for c in missing),
         )
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        for name in ("_lock", "_client", "_async_clients"):
-            state.pop(name, None)
-        state["_transport"] = state["_async_transport"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._init_pools()
-
-    # -- sync I/O --------------------------------------------------------------------------------------------
-
-    def _get_client(self) -> httpx.Client:
-        client = self._client
-        if client is None or client.is_closed:
-            with self._lock:
-                client = self._client
-                if client is None or client.is_closed:
-                    client = self._client = httpx.Client(
-                        timeout=httpx.Timeout(self.timeout),
-                        limits=self._new_limits(),
-                        follow_redirects=True,
-                        event_hooks={"request": [credential_guard(self.base_url)]},
-                        transport=self._transport,
-                    )
-        return client
+    # -- sync ----------------------------------------------------------------------------------------------
 
     def chat(self, request: ChatRequest, *, tool_mode: ToolMode = "auto") -> ChatResult:
         """One non-streamed completion, through the same pipeline a stream uses."""
-        prepared = self._prepare(request, tool_mode, stream=False)
-        headers = self._headers(stream=False)
-        call = start_call(request, "chat", {self.gateway: self.base_url}, stream=False)
-        deltas = watch(self._deltas(prepared, headers, call), call)
-        return StreamAccumulator(gateway=self.gateway).extend(deltas).result()
+        served = Served()
+        accumulator = StreamAccumulator()
+        plan = self._plan(request, tool_mode, stream=False)
+        call = start_call(request, "chat", _servers(plan), stream=False)
+        accumulator.extend(watch(self._deltas(plan, served, call), call))
+        accumulator.gateway = served.gateway
+        return accumulator.result()
 
     def stream(self, request: ChatRequest, *, tool_mode: ToolMode = "auto") -> ChatStream:
-        """A streamed completion: `with client.stream(req) as s: for delta in s: ...`."""
-        prepared = self._prepare(request, tool_mode, stream=True)
-        headers = self._headers(stream=True)
-        call = start_call(request, "chat", {self.gateway: self.base_url}, stream=True)
-        return ChatStream(watch(self._deltas(prepared, headers, call), call))
+        """A streamed completion: `with client.stream(req) as s: for delta in s: ...` (fails over only
+        before the first delta)."""
+        served = Served()
+        plan = self._plan(request, tool_mode, stream=True)
+        call = start_call(request, "chat", _servers(plan), stream=True)
+        return ChatStream(watch(self._deltas(plan, served, call), call), served)
 
     def _deltas(
-        self, prepared: PreparedRequest, headers: dict[str, str], call: Call | None = None
+        self, plan: list[_Attempt], served: Served, call: Call | None
     ) -> Generator[ChatDelta, None, None]:
-        attempt = 0
-        while True:
-            yielded = False
+        if len(plan) == 1:  # nothing to fail over to: the route's own generator, no layer per delta
+            served.gateway = plan[0].gateway
+            return plan[0].client._deltas(plan[0].prepared, plan[0].headers, call)
+        return self._failover_deltas(plan, served, call)
+
+    def _failover_deltas(
+        self, plan: list[_Attempt], served: Served, call: Call | None
+    ) -> Generator[ChatDelta, None, None]:
+        errors: list[GatewayError] = []
+        for number, attempt in enumerate(plan):
             try:
-                for delta in self._attempt(prepared, headers):
-                    yielded = True
-                    yield delta
+                with closing(attempt.client._deltas(attempt.prepared, attempt.headers, call)) as deltas:
+                    for delta in deltas:
+                        served.gateway = attempt.gateway
+                        yield delta
+                        yield from deltas  # the rest, delegated: no Python-level step per delta
                 return
             except GatewayError as exc:
-                delay = None if yielded else self.retry_policy.next_delay(attempt, exc)
-                if delay is None:
+                errors.append(exc)
+                reason = failover_reason(exc, attempt.prepared.info, attempt.gateway)
+                if served.gateway is not None or reason is None or number + 1 == len(plan):
+                    _attach(exc, errors)
                     raise
+                _log_failover(attempt, plan[number + 1], reason, exc)
                 if call is not None:
-                    call.retry(self.gateway, attempt, exc, delay)
-            time.sleep(delay)
-            attempt += 1
-
-    def _attempt(
-        self, prepared: PreparedRequest, headers: dict[str, str]
-    ) -> Generator[ChatDelta, None, None]:
-        started = time.perf_counter()
-        response = self._send(prepared, headers)
-        try:
-            pipeline = self._pipeline(prepared)
-            # cost / request id sent as headers (AI/ML API), and the correlation id this call sent
-            pipeline.read_headers(response.headers, response.request.headers.get(CLIENT_REQUEST_ID_HEADER))
-            if _is_event_stream(response) or (prepared.stream and not _is_json(response)):
-                with map_httpx_errors(self.gateway, reading_body=True):
-                    for data in response.iter_bytes():
-                        yield from pipeline.feed(data)
-                        if pipeline.done:
-                            break
-            else:
-                with map_httpx_errors(self.gateway, reading_body=True):
-                    content = response.read()
-                yield from pipeline.feed_completion(self._completion_json(content))
-            yield from self._finish(pipeline, started)
-        finally:
-            response.close()
-
-    def _send(self, prepared: PreparedRequest, headers: dict[str, str]) -> httpx.Response:
-        client = self._get_client()
-        request = client.build_request("POST", self.chat_url, json=prepared.body, headers=headers)
-        with map_httpx_errors(self.gateway):
-            response = client.send(request, stream=True)
-        if response.is_success:
-            return response
-        try:
-            with map_httpx_errors(self.gateway, reading_body=True):
-                content = response.read()
-        finally:
-            response.close()
-        raise self._status_error(response, content, prepared)
+                    call.hop(attempt.gateway, plan[number + 1].gateway, reason, exc)
 
     def close(self) -> None:
-        """Close the sync pool (and forget async pools; use `aclose()` inside a loop to close its pool)."""
-        with self._lock:
-            client, self._client = self._client, None
-            self._async_clients = weakref.WeakKeyDictionary()
-        if client is not None:
+        """Close the sync pools (and forget async pools; use `aclose()` inside a loop to close its pools)."""
+        for client in self.clients:
             client.close()
 
     def __enter__(self) -> GatewayClient:
@@ -401,114 +329,60 @@ class GatewayClient:
     ) -> None:
         self.close()
 
-    # -- async I/O: the same chain, awaited ------------------------------------------------------------------
-
-    async def _get_async_client(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            pool = self._async_clients.get(loop)
-            if pool is not None and not pool[0].is_closed:
-                return pool[0]
-            client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout),
-                limits=self._new_limits(),
-                follow_redirects=True,
-                event_hooks={"request": [async_credential_guard(self.base_url)]},
-                transport=self._async_transport,
-            )
-            guard = _close_with_loop(client)
-            self._async_clients[loop] = (client, guard)
-        await guard.asend(None)  # first iteration: the loop now knows the guard and will close it
-        return client
+    # -- async: the same loop, awaited ---------------------------------------------------------------------
 
     async def achat(self, request: ChatRequest, *, tool_mode: ToolMode = "auto") -> ChatResult:
         """Async `chat`."""
-        prepared = self._prepare(request, tool_mode, stream=False)
-        headers = self._headers(stream=False)
-        call = start_call(request, "chat", {self.gateway: self.base_url}, stream=False)
-        accumulator = StreamAccumulator(gateway=self.gateway)
-        async for delta in awatch(self._adeltas(prepared, headers, call), call):
+        served = Served()
+        accumulator = StreamAccumulator()
+        plan = self._plan(request, tool_mode, stream=False)
+        call = start_call(request, "chat", _servers(plan), stream=False)
+        async for delta in awatch(self._adeltas(plan, served, call), call):
             accumulator.add(delta)
+        accumulator.gateway = served.gateway
         return accumulator.result()
 
     def astream(self, request: ChatRequest, *, tool_mode: ToolMode = "auto") -> AsyncChatStream:
         """Async `stream`: `async with client.astream(req) as s: async for delta in s: ...`."""
-        prepared = self._prepare(request, tool_mode, stream=True)
-        headers = self._headers(stream=True)
-        call = start_call(request, "chat", {self.gateway: self.base_url}, stream=True)
-        return AsyncChatStream(awatch(self._adeltas(prepared, headers, call), call))
+        served = Served()
+        plan = self._plan(request, tool_mode, stream=True)
+        call = start_call(request, "chat", _servers(plan), stream=True)
+        return AsyncChatStream(awatch(self._adeltas(plan, served, call), call), served)
 
-    async def _adeltas(
-        self, prepared: PreparedRequest, headers: dict[str, str], call: Call | None = None
+    def _adeltas(
+        self, plan: list[_Attempt], served: Served, call: Call | None
     ) -> AsyncGenerator[ChatDelta, None]:
-        attempt = 0
-        while True:
-            yielded = False
+        if len(plan) == 1:  # nothing to fail over to: the route's own generator, no layer per delta
+            served.gateway = plan[0].gateway
+            return plan[0].client._adeltas(plan[0].prepared, plan[0].headers, call)
+        return self._failover_adeltas(plan, served, call)
+
+    async def _failover_adeltas(
+        self, plan: list[_Attempt], served: Served, call: Call | None
+    ) -> AsyncGenerator[ChatDelta, None]:
+        errors: list[GatewayError] = []
+        for number, attempt in enumerate(plan):
             try:
-                async for delta in self._aattempt(prepared, headers):
-                    yielded = True
-                    yield delta
+                deltas = attempt.client._adeltas(attempt.prepared, attempt.headers, call)
+                async with aclosing(deltas):
+                    async for delta in deltas:
+                        served.gateway = attempt.gateway
+                        yield delta
                 return
             except GatewayError as exc:
-                delay = None if yielded else self.retry_policy.next_delay(attempt, exc)
-                if delay is None:
+                errors.append(exc)
+                reason = failover_reason(exc, attempt.prepared.info, attempt.gateway)
+                if served.gateway is not None or reason is None or number + 1 == len(plan):
+                    _attach(exc, errors)
                     raise
+                _log_failover(attempt, plan[number + 1], reason, exc)
                 if call is not None:
-                    call.retry(self.gateway, attempt, exc, delay)
-            await asyncio.sleep(delay)
-            attempt += 1
-
-    async def _aattempt(
-        self, prepared: PreparedRequest, headers: dict[str, str]
-    ) -> AsyncGenerator[ChatDelta, None]:
-        started = time.perf_counter()
-        response = await self._asend(prepared, headers)
-        try:
-            pipeline = self._pipeline(prepared)
-            # cost / request id sent as headers (AI/ML API), and the correlation id this call sent
-            pipeline.read_headers(response.headers, response.request.headers.get(CLIENT_REQUEST_ID_HEADER))
-            if _is_event_stream(response) or (prepared.stream and not _is_json(response)):
-                with map_httpx_errors(self.gateway, reading_body=True):
-                    async for data in response.aiter_bytes():
-                        for delta in pipeline.feed(data):
-                            yield delta
-                        if pipeline.done:
-                            break
-            else:
-                with map_httpx_errors(self.gateway, reading_body=True):
-                    content = await response.aread()
-                for delta in pipeline.feed_completion(self._completion_json(content)):
-                    yield delta
-            for delta in self._finish(pipeline, started):
-                yield delta
-        finally:
-            await response.aclose()
-
-    async def _asend(self, prepared: PreparedRequest, headers: dict[str, str]) -> httpx.Response:
-        client = await self._get_async_client()
-        request = client.build_request("POST", self.chat_url, json=prepared.body, headers=headers)
-        with map_httpx_errors(self.gateway):
-            response = await client.send(request, stream=True)
-        if response.is_success:
-            return response
-        try:
-            with map_httpx_errors(self.gateway, reading_body=True):
-                content = await response.aread()
-        finally:
-            await response.aclose()
-        raise self._status_error(response, content, prepared)
+                    call.hop(attempt.gateway, plan[number + 1].gateway, reason, exc)
 
     async def aclose(self) -> None:
-        """Close the pool of the running loop (and the sync pool); pools of other loops are dropped."""
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            pool = self._async_clients.pop(loop, None)
-            self._async_clients = weakref.WeakKeyDictionary()
-            sync_client, self._client = self._client, None
-        if pool is not None:
-            await pool[1].aclose()  # runs the guard's finally: closes the pool
-        if sync_client is not None:
-            sync_client.close()
+        """Close the pools of the running loop (and the sync pools)."""
+        for client in self.clients:
+            await client.aclose()
 
     async def __aenter__(self) -> GatewayClient:
         return self

@@ -235,7 +235,10 @@ def _error_shape(response: httpx.Response, content: bytes) -> str:
 
 def _body(model: str, gateway: str, mode: ToolMode = "auto", stream: bool = False, **extra: Any) -> Any:
     request: ChatRequest = {"model": model, "max_tokens": MAX_TOKENS, **extra}  # type: ignore[typeddict-item]
-    return prepare_request(request, dialect=get_dialect(gateway), tool_mode=mode, stream=stream).body
+    info = lookup(model)
+    return prepare_request(
+        request, dialect=get_dialect(gateway), info=info, tool_mode=mode, stream=stream
+    ).body
 
 
 def check_model(probe: Probe, name: str, listed: set[str] | None) -> None:

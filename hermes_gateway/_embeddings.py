@@ -1,7 +1,7 @@
 """`EmbeddingsClient`: `POST /embeddings` on the same routes, keys, retries and failover as chat.
 
-It holds a chat client (`create_client`: a `GatewayClient`, or a `FailoverClient` for several gateways) and
-drives each gateway's own pieces: its pooled httpx clients, `_headers` (key resolution, MissingAPIKeyError),
+It holds a chat client (a `GatewayClient`: one route per gateway) and drives each route's own pieces: its
+pooled httpx clients, `_headers` (key resolution, MissingAPIKeyError),
 `retry_policy`, the credential guard, `error_from_response` + `redact_error` for typed, key-free errors, and
 `failover_reason` for when the next gateway gets a batch. Nothing about keys, URLs or retries is decided
 here; only batching, the embeddings wire (`_embedding_wire`) and concurrency are.
@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._client import GatewayClient, failover_reason
 from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._embedding_models import DEFAULT_EMBEDDING_MODEL, embedding_model_id, lookup_embedding
 from ._embedding_wire import (
@@ -44,7 +45,6 @@ from ._embedding_wire import (
 )
 from ._error_bodies import error_from_response, text_excerpt
 from ._exceptions import GatewayError, InvalidResponseError, MissingAPIKeyError, map_httpx_errors
-from ._failover import FailoverClient, create_client, failover_reason
 from ._redact import redact_error
 
 if TYPE_CHECKING:
@@ -54,20 +54,21 @@ if TYPE_CHECKING:
     import httpx
     from pydantic import SecretStr
 
-    from ._client import GatewayClient, UsageHook
+    from ._client import UsageHook
+    from ._route import RouteClient
     from ._types import Usage
 
 logger = logging.getLogger("hermes_gateway")
 
 
-def routes_of(client: GatewayClient | FailoverClient) -> tuple[GatewayClient, ...]:
-    """The per-gateway clients, in order of preference (the one place that knows the chat client's shape)."""
-    return client.clients if isinstance(client, FailoverClient) else (client,)
+def routes_of(client: GatewayClient) -> tuple[RouteClient, ...]:
+    """The per-gateway drivers, in order of preference (the one place that knows the chat client's shape)."""
+    return client.clients
 
 
 @dataclass(frozen=True, slots=True)
 class _Route:
-    client: GatewayClient
+    client: RouteClient
     model: str
     headers: dict[str, str] = field(repr=False)  # carries the key: never printed
 
@@ -109,16 +110,16 @@ class EmbeddingsClient:
         allow_insecure_http: bool = False,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
-        client: GatewayClient | FailoverClient | None = None,
+        client: GatewayClient | None = None,
     ) -> None:
         """`model=None`: the first gateway's default (`DEFAULT_EMBEDDING_MODEL`). `client`: share an
         existing chat client's routes and connection pools instead of building one from the other
-        arguments. The rest are `create_client`'s, checked once here (a bad URL or gateway is a
+        arguments. The rest are `GatewayClient`'s, checked once here (a bad URL or gateway is a
         ValueError at construction, a missing key at the first call)."""
         check_options(dimensions, encoding_format, chunk_size)
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency!r}")
-        self.client: GatewayClient | FailoverClient = client or create_client(
+        self.client: GatewayClient = client or GatewayClient(
             gateway,
             api_key=api_key,
             base_url=base_url,
@@ -130,7 +131,7 @@ class EmbeddingsClient:
             transport=transport,
             async_transport=async_transport,
         )
-        self.routes: tuple[GatewayClient, ...] = routes_of(self.client)
+        self.routes: tuple[RouteClient, ...] = routes_of(self.client)
         first = self.routes[0].gateway
         resolved = model or DEFAULT_EMBEDDING_MODEL.get(first)
         if not resolved:
@@ -156,7 +157,7 @@ class EmbeddingsClient:
 
     def _plan(self) -> list[_Route]:
         plan: list[_Route] = []
-        missing: list[GatewayClient] = []
+        missing: list[RouteClient] = []
         for client in self.routes:
             try:
                 headers = client._headers(stream=False)

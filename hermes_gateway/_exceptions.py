@@ -114,6 +114,11 @@ class MissingAPIKeyError(AuthenticationError):
     """No API key was given or found in the environment at the first request."""
 
 
+class InvalidAPIKeyError(AuthenticationError):
+    """An API key that cannot be sent (control or non-ASCII characters); the message says where it came from
+    and never contains the key. Not a ValueError on purpose: pydantic would wrap it and quote its input."""
+
+
 class InsufficientCreditsError(GatewayError):
     """The account has no credit left (402; AI/ML API 403 "run out of credits"; APIpie ACCOUNT_ERROR)."""
 
@@ -209,21 +214,70 @@ def error_class_for_status(status_code: int | None) -> type[GatewayError]:
     return ServerError if status_code >= 500 else GatewayError
 
 
+_WITHHELD = "(message withheld: it quoted the API key)"
+
+
+def _mentions(exc: BaseException, secret: str) -> bool:
+    try:
+        return secret in f"{exc}{exc!r}{exc.args!r}{getattr(exc, '__dict__', {})!r}"
+    except Exception:  # a broken __str__ cannot be checked: treat it as leaking
+        return True
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not e for e in seen):
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def scrub_chain(exc: BaseException, secret: str) -> None:
+    """Remove `secret` from `exc` and its cause/context chain, in place (h11 quotes an illegal header value
+    whole, and httpx copies the text). What cannot be redacted is withheld; a link still leaking is cut."""
+    for current in _chain(exc):
+        if not _mentions(current, secret):
+            continue
+        current.args = tuple(a.replace(secret, "***") if isinstance(a, str) else a for a in current.args)
+        for name, value in list(getattr(current, "__dict__", {}).items()):
+            if isinstance(value, str) and secret in value:
+                setattr(current, name, value.replace(secret, "***"))
+        if _mentions(current, secret):
+            current.args = (_WITHHELD,)
+            for name, value in list(getattr(current, "__dict__", {}).items()):
+                if not isinstance(value, (int, float, bool, type(None))):
+                    setattr(current, name, None)
+        if _mentions(current, secret):  # still (a __str__ of its own): cut the chain above it
+            exc.__cause__ = exc.__context__ = None
+            exc.__suppress_context__ = True
+            return
+
+
 @contextmanager
-def map_httpx_errors(gateway: str, *, reading_body: bool = False) -> Iterator[None]:
+def map_httpx_errors(
+    gateway: str, *, reading_body: bool = False, secret: str | None = None
+) -> Iterator[None]:
     """Translate httpx exceptions into the tree: the one place that does it.
 
     `reading_body` is True while a response body is being read: a broken connection then means the reply was
     cut off (`StreamInterruptedError`), not that the gateway was unreachable.
+
+    `secret` (the key in force) is scrubbed from the httpx exception and its whole cause/context chain
+    (`scrub_chain`) before the message is built, so neither the message nor any link of the chain has it.
     """
     try:
         yield
     except httpx.TimeoutException as exc:
+        if secret:
+            scrub_chain(exc, secret)
         phase = "waiting for the next chunk" if reading_body else "connecting or waiting for the first byte"
         raise APITimeoutError(
             f"timed out {phase} ({type(exc).__name__}); raise timeout= if the model is slow", gateway=gateway
         ) from exc
     except httpx.RequestError as exc:  # transport, protocol, decoding, too many redirects
+        if secret:
+            scrub_chain(exc, secret)
         detail = str(exc) or type(exc).__name__
         if reading_body:
             raise StreamInterruptedError(

@@ -54,6 +54,10 @@ THINKING_PROMPT = (
 """The reasoning system prompt of the Hermes 4 / DeepHermes 3 model cards."""
 EFFORTS = frozenset({"low", "medium", "high"})
 EFFORT_GATEWAYS = frozenset({"aimlapi", "openai"})
+
+FEATURE_OPTIONS: frozenset[str] = frozenset({"thinking", "reasoning_effort", "memory"})
+"""The typed gateway features an adapter accepts per call as well as at construction (they travel in
+`extra_body` and are turned into each gateway's own fields by `normalise_extensions`)."""
 """Where `reasoning_effort` is sent (documented by AI/ML API; OpenAI's own field for local servers)."""
 
 

@@ -1,6 +1,6 @@
 """The per-call observer: spending caps (`_budget`) and OpenTelemetry (`_telemetry`) behind four hooks.
 
-A client wires a call in with three lines (see `GatewayClient.chat` / `stream` and `FailoverClient`):
+A client wires a call in with three lines (see `GatewayClient.chat` / `stream`):
 
     call = start_call(request, "chat", servers, stream=...)  # before I/O: may raise BudgetExceededError
     deltas = self._deltas(..., call)       # the drivers report call.retry(...) / call.hop(...)

@@ -1,16 +1,21 @@
 """Request building: `ChatRequest` → the JSON body one gateway gets. Pure, shared by the sync and async paths.
 
 Steps, in order:
-1. the model name → the gateway's id (`_catalog.resolve_model_id`); its catalog entry, if any;
+1. the model name → the gateway's id, from the catalog entry the client looked up once for the request;
 2. `tool_mode`: "native" sends `tools` as given; "hermes" renders the tools into the system prompt and the
    tool history as Hermes text (`_hermes_prompt.to_hermes_messages`) and sends NO `tools`, `tool_choice` or
    `parallel_tool_calls`; "auto" is native unless the catalog says the model has no native tools there;
-3. `extra_body` merged (gateway extensions: APIpie `provider`, `routing`, ...; AI/ML API `min_p`, ...);
-4. streaming: `stream: true` and `stream_options: {"include_usage": true}` where the gateway accepts it (the
+3. JSON mode, decided here per route from the dialect: a JSON `response_format` is sent where the gateway
+   takes it (and the request has no tools in the Hermes prompt format); otherwise it is dropped and the
+   schema goes into the Hermes `<schema>` system prompt. A `json_object` request with a schema
+   (`json_schema`, LangChain's `json_mode` with a schema) gets the prompt as well, so the schema always
+   reaches the model;
+4. `extra_body` merged (gateway extensions: APIpie `provider`, `routing`, ...; AI/ML API `min_p`, ...);
+5. streaming: `stream: true` and `stream_options: {"include_usage": true}` where the gateway accepts it (the
    method called decides `stream`, whatever the body says);
-5. fields set to None, and fields the gateway is known to reject (`_gateways.Dialect.drop_rules`), dropped
+6. fields set to None, and fields the gateway is known to reject (`_gateways.Dialect.drop_rules`), dropped
    with a debug log, instead of being sent into a 400;
-6. the guards (`_guards.check_request`), on the body as it would be sent: images to a text-only model, or a
+7. the guards (`_guards.check_request`), on the body as it would be sent: images to a text-only model, or a
    prompt clearly over the model's context window, raise here — before any I/O.
 
 The caller's request, messages and tools are never mutated.
@@ -23,12 +28,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _hints
-from ._catalog import ModelInfo, lookup, resolve_model_id
+from ._catalog import ModelInfo, model_id_on
 from ._exceptions import BadRequestError
 from ._features import multi_model_id, normalise_extensions
 from ._gateways import Dialect, apply_drop_rules
 from ._guards import check_request
 from ._hermes_prompt import to_hermes_messages
+from ._json_mode import json_schema_system_prompt, schema_from_response_format, with_system_prompt
 from ._types import ChatRequest, ToolMode
 
 if TYPE_CHECKING:
@@ -58,6 +64,8 @@ STANDARD_PARAMS: frozenset[str] = frozenset(
 )
 """OpenAI's own fields: anything else in `extra_body` is a gateway extension (logged when not a known one)."""
 REQUEST_FIELDS: frozenset[str] = frozenset(ChatRequest.__annotations__) - {"model", "messages", "extra_body"}
+CORE_ONLY_FIELDS = ("extra_body", "stream", "json_schema", "starts_in_reasoning")
+"""`ChatRequest` fields that steer the core and are never sent as they are."""
 """The per-call options that are top-level `ChatRequest` fields (temperature, tools, response_format, ...)."""
 
 
@@ -85,8 +93,6 @@ class PreparedRequest:
     body: dict[str, Any]
     model: str
     """The model id sent to the gateway."""
-    requested_model: str
-    """The name the caller used."""
     info: ModelInfo | None
     tool_mode: Literal["native", "hermes"]
     has_tools: bool
@@ -96,6 +102,8 @@ class PreparedRequest:
     """The names of the tools offered: a ```json fence in the reply naming one of them is a call."""
     starts_in_reasoning: bool = False
     """The reply starts inside `<think>` (the request's `starts_in_reasoning`, else the catalog's)."""
+    requested_model: str = ""
+    """The model as the caller named it (before resolution): error hints suggest names close to it."""
 
 
 def resolve_tool_mode(tool_mode: str, info: ModelInfo | None, gateway: str) -> Literal["native", "hermes"]:
@@ -117,10 +125,12 @@ def prepare_request(
     request: ChatRequest,
     *,
     dialect: Dialect,
+    info: ModelInfo | None,
     tool_mode: ToolMode = "auto",
     stream: bool = False,
 ) -> PreparedRequest:
-    """Build the body for `dialect` (see the module docstring for the steps)."""
+    """Build the body for `dialect` (see the module docstring for the steps); `info` is the catalog entry
+    of `request["model"]` (None: unknown), looked up once per request by the client."""
     requested = request.get("model")
     if not requested:
         raise ValueError("the request has no model: pass model= (e.g. 'hermes-3-llama-3.1-70b')")
@@ -130,20 +140,26 @@ def prepare_request(
     model = (
         multi_model_id(requested, gateway, stream=stream)
         if "," in requested
-        else resolve_model_id(requested, gateway)
+        else model_id_on(info, requested, gateway)
     )
-    info = lookup(requested)
     mode = resolve_tool_mode(tool_mode, info, gateway)
     tools = request.get("tools") or []
 
-    body: dict[str, Any] = {
-        k: v for k, v in request.items() if k not in ("extra_body", "stream", "starts_in_reasoning")
-    }
+    body: dict[str, Any] = {k: v for k, v in request.items() if k not in CORE_ONLY_FIELDS}
     starts = request.get("starts_in_reasoning")
     if starts is None:
         starts = info is not None and info.starts_in_reasoning(gateway)
     body["model"] = model
     messages: list[dict[str, Any]] = request["messages"]
+    # Tools in the Hermes prompt format rule out `response_format` (a JSON-constrained reply could not write
+    # `<tool_call>` text); without tools, prompt mode changes nothing about JSON mode.
+    prompt_tools = mode == "hermes" and bool(tools or _has_tool_history(messages))
+    schema_prompt = json_prompt_schema(request, dialect, "hermes" if prompt_tools else "native")
+    if schema_prompt is not None:
+        if prompt_tools or not dialect.accepts_response_format:
+            body.pop("response_format", None)
+        messages = with_system_prompt(messages, json_schema_system_prompt(schema_prompt))
+        body["messages"] = messages
     if mode == "hermes" and (tools or _has_tool_history(messages)):
         role = info.tool_role(gateway) if info is not None else "tool"
         body["messages"] = to_hermes_messages(
@@ -184,13 +200,13 @@ def prepare_request(
     return PreparedRequest(
         body=body,
         model=model,
-        requested_model=requested,
         info=info,
         tool_mode=mode,
         has_tools=bool(tools),
         stream=stream,
         tool_names=frozenset(_tool_names(tools)),
         starts_in_reasoning=bool(starts),
+        requested_model=requested,
     )
 
 
@@ -213,6 +229,27 @@ def check_single_choice(body: Mapping[str, Any], *, gateway: str) -> None:
         "answer), with temperature > 0 for different answers. Nothing was sent.",
         gateway=gateway,
     )
+
+
+def json_prompt_schema(request: ChatRequest, dialect: Dialect, mode: str) -> dict[str, Any] | None:
+    """The schema to put in the Hermes `<schema>` system prompt for this route, or None (see step 3).
+
+    Where the route cannot take `response_format` (the dialect says so, or tools in prompt mode), the schema
+    is the explicit `json_schema` or the one `response_format` names. Where it can, the prompt is added only
+    when a `json_object` request carries an explicit schema: `json_object` alone would never show it to the
+    model.
+    """
+    response_format = request.get("response_format")
+    explicit = request.get("json_schema")
+    wanted = schema_from_response_format(response_format)
+    if wanted is None and explicit is None:
+        return None
+    if mode == "hermes" or not dialect.accepts_response_format:
+        return explicit if explicit is not None else wanted
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if explicit is not None and kind != "json_schema":
+        return explicit
+    return None
 
 
 def error_hint(

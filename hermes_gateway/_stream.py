@@ -3,7 +3,8 @@
 `ReplyPipeline` is pure (no I/O, no clock): bytes → SSE events (`_sse`) → JSON → `ChatDelta` (`_chunks`) →
 Hermes text parsing (`_hermes_parser`: `<think>` always, `<tool_call>` text when the request had tools) →
 deltas out. It emits content / reasoning / tool-call deltas as they come and holds the reply-level facts back,
-so that `finish()` emits exactly ONE final delta with finish_reason, usage, id, model and provider. A
+so that `finish()` emits exactly ONE final delta with finish_reason, usage, id, model, provider, and the
+reply's tool calls finished and judged (`_tool_calls`: only replies with tool calls pay for it). A
 non-streamed completion goes through `feed_completion()` and the same `finish()`: one parse path.
 
 End-of-reply rules: `data: [DONE]` ends the reply; a body that ends after a finish_reason without `[DONE]` is
@@ -28,6 +29,7 @@ from ._error_bodies import REQUEST_ID_HEADERS, text_excerpt
 from ._exceptions import InvalidResponseError, StreamInterruptedError
 from ._hermes_parser import HermesTextParser, ParsedText
 from ._sse import ServerSentEvent, SSEDecoder
+from ._tool_calls import ToolCallAssembler
 from ._types import ChatDelta, ChatResult, Usage
 
 if TYPE_CHECKING:
@@ -77,16 +79,17 @@ class ReplyPipeline:
     """One reply's bytes (or completion JSON) → deltas. Pure: feed(), feed_completion(), finish()."""
 
     __slots__ = (
+        "_calls",
         "_client_request_id",
         "_complete",
         "_conv",
         "_fallback_cost",
         "_finished",
         "_header_cost",
+        "_model",
         "_others",
         "_parse_tool_calls",
         "_parser",
-        "_requested_model",
         "_sse",
         "_text_calls",
         "done",
@@ -108,7 +111,8 @@ class ReplyPipeline:
         """`parse_tool_calls`: the request had tools (native or prompt mode): `<tool_call>` text counts.
         `tool_names`, `starts_in_reasoning`: see `HermesTextParser`."""
         self.gateway = gateway
-        self._requested_model = model
+        self._model = model
+        self._calls = ToolCallAssembler()
         self._sse = SSEDecoder()
         self._conv = ChunkConverter(gateway)
         self._parser = HermesTextParser(
@@ -256,6 +260,8 @@ class ReplyPipeline:
             delta.content = parsed.content
             if parsed.reasoning or parsed.tool_calls:
                 self._merge(delta, parsed)
+        if delta.tool_calls:
+            self._calls.add(delta.tool_calls)
         if delta.content or delta.reasoning or delta.tool_calls or delta.logprobs:
             delta.id = self._conv.id
             out.append(delta)
@@ -293,17 +299,19 @@ class ReplyPipeline:
             logger.warning(
                 "%s: the reply closed a </think> it never opened, so the reasoning before it streamed as "
                 "content; if this model's chat template opens <think> itself, pass starts_in_reasoning=True",
-                self._requested_model or self.gateway,
+                self._model or self.gateway,
             )
         tail = ChatDelta(content=flushed.content)
         self._merge(tail, flushed)
+        if tail.tool_calls:
+            self._calls.add(tail.tool_calls)
         if tail.content or tail.reasoning or tail.tool_calls:
             tail.id = conv.id
             out.append(tail)
         finish_reason = conv.finish_reason
         if self._text_calls and finish_reason == "stop":
             finish_reason = "tool_calls"  # the calls came as text, but they are calls all the same
-        model = conv.model or self._requested_model
+        model = conv.model or self._model
         if conv.usage is not None or conv.meta is not None or self._header_cost is not None:
             fallback = self._fallback_cost
             self.usage = usage_from(
@@ -327,6 +335,7 @@ class ReplyPipeline:
                 request_id=self.request_id,
                 client_request_id=self._client_request_id,
                 others=self._other_results(latency_ms) if self._others else None,
+                finished_tool_calls=self._calls.finish() if self._calls else [],
             )
         )
         return out
@@ -345,12 +354,26 @@ class ReplyPipeline:
         return results
 
 
+class Served:
+    """Which gateway serves a reply: set by the client when the first delta arrives."""
+
+    __slots__ = ("gateway",)
+
+    def __init__(self) -> None:
+        self.gateway: str | None = None
+
+
 class ChatStream:
     """A streamed reply: iterate for `ChatDelta`s; use as a context manager so the response is always
-    closed."""
+    closed. `gateway` names the gateway that serves it, once its first delta has arrived."""
 
-    def __init__(self, deltas: Generator[ChatDelta, None, None]) -> None:
+    def __init__(self, deltas: Generator[ChatDelta, None, None], served: Served | None = None) -> None:
         self._deltas = deltas
+        self._served = served if served is not None else Served()
+
+    @property
+    def gateway(self) -> str | None:
+        return self._served.gateway
 
     def __iter__(self) -> Iterator[ChatDelta]:
         return self._deltas  # a `for` loop drives the generator itself: no Python-level __next__ per delta
@@ -374,8 +397,13 @@ class ChatStream:
 class AsyncChatStream:
     """The async twin of `ChatStream`: `async for` deltas inside `async with`."""
 
-    def __init__(self, deltas: AsyncGenerator[ChatDelta, None]) -> None:
+    def __init__(self, deltas: AsyncGenerator[ChatDelta, None], served: Served | None = None) -> None:
         self._deltas = deltas
+        self._served = served if served is not None else Served()
+
+    @property
+    def gateway(self) -> str | None:
+        return self._served.gateway
 
     def __aiter__(self) -> AsyncIterator[ChatDelta]:
         return self._deltas  # `async for` drives the generator itself: no coroutine per delta

@@ -62,7 +62,6 @@ class ChatDelta:
     id: str | None = None
     model: str | None = None
     provider: str | None = None
-    role: str | None = None
     gateway: str | None = None
     """Set on the final delta: the gateway that served the reply (after failover, the one that answered)."""
     logprobs: list[dict[str, Any]] | None = None
@@ -76,17 +75,27 @@ class ChatDelta:
     others: list[ChatResult] | None = None
     """Set on the final delta of a multi-model reply (APIpie `model="a,b"` answers a JSON array): the
     completions after the first, one per further model, in the order the gateway sent them."""
+    finished_tool_calls: list[ToolCall] | None = None
+    """Set on the final delta: every tool call of the reply, complete and judged (`ToolCall.args` or
+    `ToolCall.error`), in `index` order; the fragments streamed before it add up to the same calls."""
 
 
 @dataclass(slots=True)
 class ToolCall:
-    """A complete tool call.
+    """A complete tool call, judged once in the core (`_tool_calls.judge_arguments`).
 
-    `arguments` is the JSON text as received: adapters decide what invalid JSON means to their framework."""
+    Exactly one of `args` / `error` is set: the parsed arguments (a JSON object; `{}` for none), or why the
+    call is invalid (truncated JSON, a double-encoded string, not an object, no function name). Adapters map
+    these; they never parse `arguments` again."""
 
     id: str
     name: str
     arguments: str
+    """The arguments JSON text as received (`"{}"` when none came)."""
+    args: dict[str, Any] | None = None
+    error: str | None = None
+    index: int = 0
+    """The call's number in the reply (0, 1, ...): the same `index` its streamed `ToolCallDelta`s carry."""
 
 
 @dataclass(slots=True)
@@ -144,3 +153,6 @@ class ChatRequest(TypedDict, total=False):
     """Not sent. The chat template opened `<think>` itself (QwQ, R1 distills, Qwen3 thinking, Hermes 4 with
     thinking forced on), so the reply starts inside reasoning and only `</think>` comes. Not given: the
     catalog's `ModelInfo.starts_in_reasoning` for the model on that gateway."""
+    json_schema: dict[str, Any]
+    """Never sent as is: the JSON schema a JSON-mode reply must follow. The core puts it where each route
+    takes it (`response_format`, the Hermes `<schema>` prompt, or both)."""

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
     from langchain_core.messages import InvalidToolCall, ToolCall, ToolCallChunk, UsageMetadata
 
-    from hermes_gateway._types import ChatDelta, ChatResult, ToolCallDelta, Usage
+    from hermes_gateway import ChatDelta, ChatResult, ToolCallDelta, Usage
+    from hermes_gateway import ToolCall as CoreToolCall
 
 MODEL_PROVIDER = "hermes"
 """`response_metadata["model_provider"]` on every reply, whichever gateway served it."""
@@ -262,27 +263,17 @@ def usage_to_metadata(usage: Usage) -> UsageMetadata:
     return metadata
 
 
-def parse_tool_calls(
-    calls: Sequence[tuple[str | None, str, str]],
-) -> tuple[list[ToolCall], list[InvalidToolCall]]:
-    """(id, name, arguments JSON text) → valid tool calls, and invalid ones (never dropped).
-
-    Empty arguments mean "no arguments" (`{}`); anything that is not a JSON object is invalid.
-    """
+def tool_calls_of(calls: Sequence[CoreToolCall]) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """The core's finished calls → LangChain's valid and invalid tool calls (judged once, in the core)."""
     valid: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
-    for call_id, name, arguments in calls:
-        text = arguments.strip()
-        try:
-            args = json.loads(text) if text else {}
-        except ValueError as exc:
-            invalid.append(invalid_tool_call(name=name or None, args=arguments, id=call_id, error=str(exc)))
-            continue
-        if not isinstance(args, dict) or not name:
-            error = "arguments are not a JSON object" if not isinstance(args, dict) else "no function name"
-            invalid.append(invalid_tool_call(name=name or None, args=arguments, id=call_id, error=error))
-            continue
-        valid.append(tool_call(name=name, args=args, id=call_id))
+    for call in calls:
+        if call.args is not None:
+            valid.append(tool_call(name=call.name, args=call.args, id=call.id))
+        else:
+            invalid.append(
+                invalid_tool_call(name=call.name or None, args=call.arguments, id=call.id, error=call.error)
+            )
     return valid, invalid
 
 
@@ -318,8 +309,10 @@ def response_metadata(
 def result_to_message(
     result: ChatResult, *, model_name: str, gateway: str, output_version: str | None = None
 ) -> AIMessage:
-    """A whole reply → `AIMessage` (tool-call JSON parsed strictly; bad calls become invalid_tool_calls)."""
-    valid, invalid = parse_tool_calls([(c.id, c.name, c.arguments) for c in result.tool_calls])
+    """A whole reply → `AIMessage`. The tool calls come judged from the core (invalid ones become
+    `invalid_tool_calls`). No message id: langchain-core gives each call its own run id (`lc_run-...`), as
+    for ChatOpenAI; the gateway's response id, which some servers repeat, is `response_metadata["id"]`."""
+    valid, invalid = tool_calls_of(result.tool_calls)
     additional_kwargs: dict[str, Any] = {REASONING_KEY: result.reasoning} if result.reasoning else {}
     metadata = response_metadata(
         model_name=model_name,
@@ -341,7 +334,6 @@ def result_to_message(
         invalid_tool_calls=invalid,
         usage_metadata=usage_to_metadata(result.usage) if result.usage else None,
         response_metadata=metadata,
-        id=result.id,
     )
 
 

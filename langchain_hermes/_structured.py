@@ -1,11 +1,12 @@
 """`with_structured_output` for ChatHermes: tool calling, JSON mode and JSON schema, read leniently.
 
 Function calling binds the schema as the one forced tool (natively or through the Hermes prompt, the core
-decides). The JSON methods bind `response_format` *and* the schema under `hermes_json_schema`; at call time
-`ChatHermes._prepare` keeps `response_format` where the gateway takes it, and otherwise drops it and puts the
-schema in the Hermes `<schema>` system prompt. Either way the reply is read by parsers that accept what
+decides). The JSON methods bind `response_format` *and* the schema under `hermes_json_schema`, which
+`ChatHermes._prepare` sends as the request's `json_schema`: the core then decides per route (so the same on
+every gateway and under failover) to send `response_format`, the Hermes `<schema>` system prompt, or both,
+so that the schema always reaches the model. Either way the reply is read by parsers that accept what
 Hermes models actually write: fenced JSON, JSON after a sentence or a `<think>` block, JSON followed by a
-remark (`hermes_gateway._json_mode.extract_json`), streamed incrementally.
+remark (`hermes_gateway.extract_json`), streamed incrementally.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from langchain_core.utils.json import parse_json_markdown, parse_partial_json
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic.v1 import BaseModel as BaseModelV1
 
-from hermes_gateway._json_mode import extract_json
+from hermes_gateway import extract_json
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel, LanguageModelInput

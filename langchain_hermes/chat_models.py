@@ -1,14 +1,15 @@
 """`ChatHermes`: Hermes models on APIpie, AI/ML API or an OpenAI-compatible server, as a LangChain chat model.
 
 Input flow:  LangChain messages + bound kwargs → `_prepare` (pure: wire messages, defaults, per-call
-             overrides, vision and JSON-mode decisions) → a `ChatRequest` for the client `create_client`
-             builds (a `GatewayClient`, or a `FailoverClient` for a gateway list).
-Output flow: `GatewayClient.chat` → `ChatResult` → `AIMessage` (`_convert.result_to_message`);
-             `GatewayClient.stream` → `ChatDelta`s → chunks (`_convert.delta_to_chunk`, and `final_chunk` for
-             the one delta carrying finish_reason + usage).
+             overrides, checked by the core's `check_call_options`) → a `ChatRequest` for this model's
+             `GatewayClient` (one route per gateway of `gateway=`).
+Output flow: `GatewayClient.stream` → `ChatDelta`s → chunks (`_convert.delta_to_chunk`, and `final_chunk`
+             for the one delta carrying finish_reason + usage); `GatewayClient.chat` (the same deltas, added
+             up by the core) → `ChatResult` → `AIMessage` (`_convert.result_to_message`).
 
 The four entry points (`_generate`, `_agenerate`, `_stream`, `_astream`) only call the client and map its
-output: tool-call parsing, Hermes prompt mode, retries, failover and usage all live in the core.
+output: validation, tool-call parsing and judging, JSON mode, Hermes prompt mode, retries, failover and
+usage all live in the core (`hermes_gateway`, through its public API only).
 """
 
 from __future__ import annotations
@@ -25,17 +26,23 @@ from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, fi
 from typing_extensions import Self
 
 from hermes_gateway import (
+    CATALOG_GATEWAYS,
+    DIALECTS,
+    FEATURE_OPTIONS,
+    REQUEST_FIELDS,
     APIpieMemory,
-    FailoverClient,
     GatewayClient,
-    _catalog,
+    check_call_options,
+    check_options,
     count_text_tokens,
-    create_client,
+    env_key,
+    json_mode_via_prompt,
+    lookup,
+    merge_call_options,
+    resolve_routes,
+    split_gateways,
+    warn_if_deprecated,
 )
-from hermes_gateway._client import check_base_url
-from hermes_gateway._gateways import DIALECTS, get_dialect, json_mode_via_prompt
-from hermes_gateway._json_mode import json_schema_system_prompt, with_system_prompt
-from hermes_gateway._request import merge_call_options
 
 from . import _blocks  # noqa: F401  # registers the "hermes" content-block translator
 from ._convert import (
@@ -59,17 +66,29 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
     from langchain_core.tools import BaseTool
 
-    from hermes_gateway._types import ChatRequest, ToolMode
-    from hermes_gateway._types import ChatResult as CoreChatResult
-
-GatewayLiteral = Literal["apipie", "aimlapi", "openai"]
+    from hermes_gateway import ChatRequest, Route, ToolMode
+    from hermes_gateway import ChatResult as CoreChatResult
 
 _DROPPED_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
 """Kwargs LangChain may pass through to `_generate` that are not request parameters."""
 
 JSON_SCHEMA_KWARG = "hermes_json_schema"
-"""Bound by `with_structured_output` for the JSON methods: the schema to put in the Hermes `<schema>` system
-prompt when the gateway cannot take `response_format` (`_gateways.json_mode_via_prompt`)."""
+"""Bound by `with_structured_output` for the JSON methods: the schema the reply must follow, sent as the
+request's `json_schema` (the core puts it in `response_format`, the Hermes `<schema>` prompt, or both, per
+route)."""
+
+CALL_OPTIONS: frozenset[str] = frozenset(
+    {
+        *REQUEST_FIELDS,
+        *FEATURE_OPTIONS,
+        "model",
+        "tool_mode",
+        "extra_body",
+        JSON_SCHEMA_KWARG,
+        *_DROPPED_KWARGS,
+    }
+)
+"""Per-call keywords `invoke` / `bind` accept; anything else is a TypeError before anything is sent."""
 
 REASONING_WIRE_FIELD = "reasoning_content"
 """The assistant-message field reasoning is sent back in, for models the catalog marks as reasoning."""
@@ -84,7 +103,7 @@ class _ClientSlot:
     __slots__ = ("client", "key", "lock")
 
     def __init__(self) -> None:
-        self.client: GatewayClient | FailoverClient | None = None
+        self.client: GatewayClient | None = None
         self.key: tuple[Any, ...] | None = None
         self.lock = threading.Lock()
 
@@ -130,29 +149,33 @@ class ChatHermes(BaseChatModel):
     model supports `tools` on that gateway, otherwise through the Hermes `<tool_call>` prompt (`tool_mode`).
     """
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        populate_by_name=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True
+    )
+    """`hide_input_in_errors`: a validation error must not quote the constructor's input (it has the key)."""
 
     model: str = Field(default="hermes-3-llama-3.1-70b", validation_alias=AliasChoices("model", "model_name"))
     """Catalog name, `NousResearch/` name, or a gateway's model id; unknown names are sent unchanged."""
-    gateway: GatewayLiteral | list[GatewayLiteral] = "apipie"
+    gateway: str | list[str] = "apipie"
     """`apipie`, `aimlapi`, or `openai` (any OpenAI-compatible server; needs `base_url`); or a list of them,
     tried in order: the next gateway gets the request when one fails with what another could serve (outage,
     5xx, 429, timeout, retired model; retries spent), never once a streamed reply has started. The gateway
     that served is `response_metadata["gateway"]`. A one-item list is the same as the name."""
-    api_key: SecretStr | dict[GatewayLiteral, SecretStr] | None = None
+    api_key: SecretStr | dict[str, SecretStr] | None = None
     """Read from the gateway's env var (APIPIE_API_KEY, AIMLAPI_API_KEY / AIML_API_KEY, OPENAI_API_KEY) when
     not given. Never required at construction: a missing key is reported at the first request. With several
     gateways, a mapping per gateway (`{"apipie": ..., "aimlapi": ...}`); missing ones come from the env."""
-    base_url: str | dict[GatewayLiteral, str] | None = None
+    base_url: str | dict[str, str] | None = None
     """None: the gateway's `*_BASE_URL` env var, else its public endpoint. With several gateways, a mapping
     per gateway."""
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    max_tokens: int | None = Field(default=None, ge=1)
-    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    temperature: float | None = None
+    """0 to 2 (checked by the core, as every sampling range is)."""
+    max_tokens: int | None = None
+    top_p: float | None = None
     stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
-    timeout: float | None = Field(default=None, gt=0.0)
+    timeout: float | None = None
     """Seconds for connecting and for each read; None: the core's default (60 s)."""
-    max_retries: int | None = Field(default=None, ge=0)
+    max_retries: int | None = None
     """Retries after the first attempt on connection errors, 408/409/429/5xx; None: the core's default (2)."""
     streaming: bool = False
     """Stream under `invoke` too (LangChain's `streaming=True` convention)."""
@@ -215,44 +238,36 @@ class ChatHermes(BaseChatModel):
                 )
         return values
 
-    @field_validator("gateway")
+    @field_validator("gateway", mode="before")
     @classmethod
-    def _check_gateway_list(cls, value: str | list[str]) -> str | list[str]:
-        if isinstance(value, list):
-            if not value:
-                raise ValueError(
-                    "gateway= needs at least one gateway, e.g. 'apipie' or ['apipie', 'aimlapi']"
-                )
-            if len(set(value)) != len(value):
-                raise ValueError(f"gateway= lists a gateway twice: {value}")
+    def _check_gateway_list(cls, value: Any) -> Any:
+        """One clear message for a misspelt or repeated gateway (the core's wording)."""
+        if isinstance(value, (str, list, tuple)):
+            names = list(split_gateways(value))
+            return names[0] if isinstance(value, str) and len(names) == 1 else names
         return value
 
     @model_validator(mode="after")
     def _check_gateway_options(self) -> Self:
         gateways = self.gateways
-        self.api_key = _with_env_keys(self.api_key, gateways)
-        for what, value in (("api_key", self.api_key), ("base_url", self.base_url)):
-            if isinstance(value, dict):
-                unknown = sorted(set(value) - set(gateways))
-                if unknown:
-                    raise ValueError(
-                        f"{what} names gateways that are not in gateway={list(gateways)}: {unknown}"
-                    )
-            elif value is not None and len(gateways) > 1:
-                raise ValueError(
-                    f"with several gateways pass {what}= as a mapping per gateway, e.g. "
-                    f"{what}={{'apipie': ..., 'aimlapi': ...}} (or leave it None to use the environment)"
-                )
-        if "openai" in gateways and not (
-            _for_gateway(self.base_url, "openai") or get_dialect("openai").env_base_url()
-        ):
-            raise ValueError(
-                "gateway='openai' needs base_url= (or OPENAI_BASE_URL), e.g. http://localhost:8000/v1"
-            )
-        urls = self.base_url.values() if isinstance(self.base_url, dict) else [self.base_url]
-        for url in urls:  # refuse plain http to a remote host now, not at the first request
-            if url is not None:
-                check_base_url(url, allow_insecure_http=self.allow_insecure_http)
+        check_options(
+            {
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+                "top_p": self.top_p,
+                "timeout": self.timeout,
+                "max_retries": self.max_retries,
+                **self.model_kwargs,
+            }
+        )
+        # Keys, base URLs and "openai needs a base_url": the core's checks, now rather than at the first call.
+        routes = resolve_routes(
+            gateways,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+        self.api_key = _with_env_keys(routes, isinstance(self.api_key, dict))
         if gateways != ("apipie",) and (self.routing is not None or self.force_provider is not None):
             raise ValueError(
                 "routing= and force_provider= are APIpie options; use them with gateway='apipie' alone "
@@ -270,9 +285,7 @@ class ChatHermes(BaseChatModel):
             raise ValueError("model_kwargs may not set 'model' or 'messages'")
         if not self.model.strip():
             raise ValueError("model must be a non-empty model name")
-        for gateway in gateways:
-            if gateway in _catalog.CATALOG_GATEWAYS:
-                _catalog.warn_if_deprecated(self.model, gateway, stacklevel=4)
+        warn_if_deprecated(self.model, gateways, stacklevel=4)
         return self
 
     # --- LangChain metadata ------------------------------------------------------------------------------
@@ -341,13 +354,11 @@ class ChatHermes(BaseChatModel):
         return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        info = _catalog.lookup(self.model)
+        info = lookup(self.model)
         if info is None:
             return None
         # Deprecated when no gateway in the list still serves it undeprecated.
-        deprecated = all(
-            g in _catalog.CATALOG_GATEWAYS and info.deprecation(g) is not None for g in self.gateways
-        )
+        deprecated = all(g in CATALOG_GATEWAYS and info.deprecation(g) is not None for g in self.gateways)
         return ModelProfile(
             name=info.name,
             status="deprecated" if deprecated else "active",
@@ -390,11 +401,9 @@ class ChatHermes(BaseChatModel):
             self.allow_insecure_http,
         )
 
-    def _get_client(self) -> GatewayClient | FailoverClient:
-        """This model's client, created on first use and reused; rebuilt if connection settings changed.
-
-        `create_client` gives a `GatewayClient` for one gateway and a `FailoverClient` for a list; both
-        resolve the model name to each gateway's own id."""
+    def _get_client(self) -> GatewayClient:
+        """This model's client (one route per gateway), created on first use and reused; rebuilt if
+        connection settings changed."""
         slot = self._slot
         client = slot.client
         key = self._client_key()
@@ -414,7 +423,7 @@ class ChatHermes(BaseChatModel):
                     kwargs["timeout"] = self.timeout
                 if self.max_retries is not None:
                     kwargs["max_retries"] = self.max_retries
-                slot.client = create_client(self.gateways, **kwargs)
+                slot.client = GatewayClient(self.gateways, **kwargs)
                 slot.key = key
             return slot.client
 
@@ -432,13 +441,14 @@ class ChatHermes(BaseChatModel):
     # --- request building (pure) -------------------------------------------------------------------------
 
     def _prepare(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> _Call:
+        check_call_options(kwargs, CALL_OPTIONS, where="ChatHermes")  # before anything is built or sent
         kwargs = dict(kwargs)
         for name in _DROPPED_KWARGS:
             kwargs.pop(name, None)
         model_name = str(kwargs.pop("model", None) or self.model)
         tool_mode = cast("ToolMode", kwargs.pop("tool_mode", None) or self.tool_mode)
         json_schema = kwargs.pop(JSON_SCHEMA_KWARG, None)
-        info = _catalog.lookup(model_name)
+        info = lookup(model_name)
 
         wire = messages_to_wire(
             messages, reasoning_field=REASONING_WIRE_FIELD if info is not None and info.reasoning else None
@@ -477,12 +487,8 @@ class ChatHermes(BaseChatModel):
         merge_call_options(body, extra, kwargs)
         if extra:
             request["extra_body"] = extra
-
-        # JSON modes: `response_format` where every gateway documents it (`Dialect.accepts_response_format`)
-        # and the call is not in prompt mode, else the Hermes `<schema>` system prompt.
-        if json_schema is not None and json_mode_via_prompt(self.gateways, info, tool_mode):
-            request.pop("response_format", None)
-            request["messages"] = with_system_prompt(wire, json_schema_system_prompt(json_schema))
+        if json_schema is not None:  # the core decides per route where the schema goes
+            request["json_schema"] = json_schema
         return _Call(request=request, tool_mode=tool_mode, model_name=model_name)
 
     # --- the four entry points ---------------------------------------------------------------------------
@@ -625,27 +631,13 @@ class ChatHermes(BaseChatModel):
         )
 
 
-def _with_env_keys(
-    api_key: SecretStr | dict[GatewayLiteral, SecretStr] | None, gateways: tuple[str, ...]
-) -> SecretStr | dict[GatewayLiteral, SecretStr] | None:
-    """`api_key` completed from the environment at construction (LangChain's convention), per gateway."""
-    if isinstance(api_key, SecretStr):
-        return api_key  # (one key for several gateways is refused by the caller)
-    if len(gateways) == 1 and api_key is None:
-        env_key = get_dialect(gateways[0]).env_api_key()
-        return SecretStr(env_key) if env_key else None
-    keys: dict[GatewayLiteral, SecretStr] = dict(api_key or {})
-    for gateway in gateways:
-        if gateway not in keys and (env_key := get_dialect(gateway).env_api_key()):
-            keys[cast("GatewayLiteral", gateway)] = SecretStr(env_key)
+def _with_env_keys(routes: Sequence[Route], as_mapping: bool) -> SecretStr | dict[str, SecretStr] | None:
+    """The checked keys (whitespace stripped), completed from the environment at construction (LangChain's
+    convention): one key for one gateway, else a mapping per gateway."""
+    keys = {r.gateway: key for r in routes if (key := r.api_key or env_key(r.dialect)) is not None}
+    if len(routes) == 1 and not as_mapping:
+        return keys.get(routes[0].gateway)
     return keys or None
-
-
-def _for_gateway(value: str | dict[GatewayLiteral, str] | None, gateway: str) -> str | None:
-    """The per-gateway value of a `base_url`-style field: the mapping's entry, or the single value."""
-    if isinstance(value, dict):
-        return value.get(cast("GatewayLiteral", gateway))
-    return value
 
 
 __all__ = ["ChatHermes"]

@@ -8,7 +8,7 @@ variable at construction when not given, never required before the first request
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
 from pydantic import (
@@ -23,13 +23,17 @@ from pydantic import (
 )
 from typing_extensions import Self
 
-from hermes_gateway import DEFAULT_EMBEDDING_MODEL, EmbeddingsClient, UsageHook, create_client
-from hermes_gateway._embedding_wire import DEFAULT_MAX_CONCURRENCY
+from hermes_gateway import (
+    DEFAULT_EMBEDDING_MODEL,
+    EMBEDDING_MAX_CONCURRENCY,
+    EmbeddingsClient,
+    GatewayClient,
+    UsageHook,
+    resolve_routes,
+    split_gateways,
+)
 
-from .chat_models import GatewayLiteral, _ClientSlot, _with_env_keys
-
-if TYPE_CHECKING:
-    from hermes_gateway import FailoverClient, GatewayClient
+from .chat_models import _ClientSlot, _with_env_keys
 
 
 class GatewayEmbeddings(BaseModel, Embeddings):
@@ -47,22 +51,25 @@ class GatewayEmbeddings(BaseModel, Embeddings):
     `OpenAIEmbeddings` pointed at a gateway, it sends text, never token arrays, so any gateway model works.
     """
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        populate_by_name=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True
+    )
+    """`hide_input_in_errors`: a validation error must not quote the constructor's input (it has the key)."""
 
     model: str | None = Field(default=None, validation_alias=AliasChoices("model", "model_name"))
     """None: the first gateway's default (`text-embedding-3-small` on APIpie and AI/ML API); required for
     `gateway="openai"`."""
-    gateway: GatewayLiteral | list[GatewayLiteral] = "apipie"
+    gateway: str | list[str] = "apipie"
     """A gateway or a list tried in order: the first batch fails over on an outage (5xx, 429, timeout), and
     the gateway that served it serves every batch of the call, so vectors never mix embedding spaces."""
-    api_key: SecretStr | dict[GatewayLiteral, SecretStr] | None = None
+    api_key: SecretStr | dict[str, SecretStr] | None = None
     """As for ChatHermes: from the gateway's env var when not given; a mapping per gateway for a list."""
-    base_url: str | dict[GatewayLiteral, str] | None = None
+    base_url: str | dict[str, str] | None = None
     dimensions: int | None = Field(default=None, ge=1)
     """Shorter vectors (OpenAI text-embedding-3 models); None: the model's own size."""
     chunk_size: int | None = Field(default=None, ge=1)
     """Texts per request; None: the gateway's default (512 on both gateways, 256 for `openai`)."""
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
+    max_concurrency: int = Field(default=EMBEDDING_MAX_CONCURRENCY, ge=1)
     """Async: batches in flight at once."""
     encoding_format: Literal["float", "base64"] = "float"
     """`base64` is smaller on the wire (decoded here to floats); only OpenAI-served models offer it."""
@@ -79,18 +86,26 @@ class GatewayEmbeddings(BaseModel, Embeddings):
     def gateways(self) -> tuple[str, ...]:
         return (self.gateway,) if isinstance(self.gateway, str) else tuple(self.gateway)
 
-    @field_validator("gateway")
+    @field_validator("gateway", mode="before")
     @classmethod
-    def _check_gateway_list(cls, value: str | list[str]) -> str | list[str]:
-        if isinstance(value, list) and not value:
-            raise ValueError("gateway= needs at least one gateway, e.g. 'apipie' or ['apipie', 'aimlapi']")
+    def _check_gateway_list(cls, value: Any) -> Any:
+        """One clear message for a misspelt or repeated gateway (the core's wording, as ChatHermes)."""
+        if isinstance(value, (str, list, tuple)):
+            names = list(split_gateways(value))
+            return names[0] if isinstance(value, str) and len(names) == 1 else names
         return value
 
     @model_validator(mode="after")
     def _build(self) -> Self:
         """Key from the environment, then every other check by building the client once (bad URLs,
         unknown gateways, a mapping naming other gateways, a missing model for `openai`)."""
-        self.api_key = _with_env_keys(self.api_key, self.gateways)
+        routes = resolve_routes(
+            self.gateways,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+        self.api_key = _with_env_keys(routes, isinstance(self.api_key, dict))
         if self.model is None:
             self.model = DEFAULT_EMBEDDING_MODEL.get(self.gateways[0])
         self._embedder(self._chat_client())
@@ -115,7 +130,7 @@ class GatewayEmbeddings(BaseModel, Embeddings):
             self.allow_insecure_http,
         )
 
-    def _chat_client(self) -> GatewayClient | FailoverClient:
+    def _chat_client(self) -> GatewayClient:
         """The routes (keys, URLs, pools, retries), built once and rebuilt if connection settings change."""
         slot = self._slot
         key = self._client_key()
@@ -135,11 +150,11 @@ class GatewayEmbeddings(BaseModel, Embeddings):
                     kwargs["timeout"] = self.timeout
                 if self.max_retries is not None:
                     kwargs["max_retries"] = self.max_retries
-                slot.client = create_client(self.gateways, **kwargs)
+                slot.client = GatewayClient(self.gateways, **kwargs)
                 slot.key = key
             return slot.client
 
-    def _embedder(self, client: GatewayClient | FailoverClient) -> EmbeddingsClient:
+    def _embedder(self, client: GatewayClient) -> EmbeddingsClient:
         return EmbeddingsClient(
             model=self.model,
             dimensions=self.dimensions,

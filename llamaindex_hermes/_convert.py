@@ -4,23 +4,23 @@ Input flow:  `ChatMessage`s → `to_wire_messages` → OpenAI-style message dict
              assistant `tool_calls`, `tool` results with their `tool_call_id`); `BaseTool`s → `tools_to_wire`;
              `tool_choice` / `tool_required` → `tool_choice_to_wire`.
 Output flow: every `ChatDelta` of a reply → `ResponseBuilder.feed` → one `ChatResponse` (the message so far,
-             the new text as `delta`, `thinking_delta`, and on the final delta the usage). A non-streamed
-             reply is the same thing fed one delta (`delta_from_result`), so all four chat/complete methods
-             and their async twins share this single mapper.
+             the new text as `delta`, `thinking_delta`, and on the final delta the usage and the finished
+             tool calls). A non-streamed reply is the core's `ChatResult` (the same delta pipeline, added up
+             once by the core) → `response_from_result`, which shares the final-response code.
 
-Invalid tool-call arguments (JSON that does not parse into an object) are never dropped: the final message
-keeps the `ToolCallBlock` with the raw text as `tool_kwargs` and lists the call under
-`message.additional_kwargs["invalid_tool_calls"]` (`id`, `name`, `arguments`, `error`);
-`tool_selections_from_response` then raises, or passes the raw text on under `INVALID_ARGUMENTS_KEY` (so the
-tool's function is never run with it: an ordinary Python function refuses the unknown keyword). When the
-conversation goes back to the model, the result an agent recorded for such a call is replaced by a plain
-sentence saying the arguments were not valid JSON, with the parser's error (`invalid_arguments_result`).
+Tool calls are judged once, in the core (`hermes_gateway.ToolCall.args` / `.error`): nothing here parses
+arguments, except the best-effort reading of a partial call on a streamed chunk before the final one.
+Invalid calls are never dropped: the final message keeps the `ToolCallBlock` with the raw text as
+`tool_kwargs` and lists the call under `message.additional_kwargs["invalid_tool_calls"]` (`id`, `name`,
+`arguments`, `error`); `tool_selections_from_response` then raises, or passes the raw text on under
+`INVALID_ARGUMENTS_KEY`. When the conversation goes back to the model, the result an agent recorded for
+such a call is replaced by a plain sentence saying the arguments were not valid JSON, with the parser's
+error (`invalid_arguments_result`).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 from typing import TYPE_CHECKING, Any, cast
 
@@ -38,12 +38,12 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
-from hermes_gateway._types import ChatDelta, ChatResult, ToolCallDelta, Usage
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from llama_index.core.tools.types import BaseTool
+
+    from hermes_gateway import ChatDelta, ChatResult, ToolCall, Usage
 
 INVALID_ARGUMENTS_KEY = "__hermes_invalid_arguments__"
 """Key under which `get_tool_calls_from_response(..., error_on_no_tool_call=False)` hands on the raw text of
@@ -221,28 +221,6 @@ def usage_to_dict(usage: Usage) -> dict[str, Any]:
     }
 
 
-def delta_from_result(result: ChatResult) -> ChatDelta:
-    """A whole reply as one final delta, so a non-streamed reply goes through `ResponseBuilder` too."""
-    return ChatDelta(
-        content=result.content,
-        reasoning=result.reasoning,
-        tool_calls=[
-            ToolCallDelta(index=i, id=call.id, name=call.name, arguments=call.arguments)
-            for i, call in enumerate(result.tool_calls)
-        ],
-        finish_reason=result.finish_reason or "stop",
-        usage=result.usage,
-        id=result.id,
-        model=result.model,
-        provider=result.provider,
-        role="assistant",
-        gateway=result.gateway,
-        logprobs=result.logprobs,
-        request_id=result.request_id,
-        client_request_id=result.client_request_id,
-    )
-
-
 # The hot path builds three pydantic objects per streamed chunk. Validating them costs more than the rest of
 # the adapter together, and every value here is already of the right type, so they are built as pydantic's
 # `model_construct` builds them (no validation), minus its generic per-field loop. Only when the field sets
@@ -335,7 +313,7 @@ def text_block(text: str) -> TextBlock:
 
 
 class _CallState:
-    """One tool call being assembled from its fragments."""
+    """One tool call being assembled from its streamed fragments (for the partial responses only)."""
 
     __slots__ = ("arguments", "id", "name")
 
@@ -348,8 +326,9 @@ class _CallState:
 class ResponseBuilder:
     """Feed a reply's `ChatDelta`s in order; each `feed` returns the `ChatResponse` to hand to LlamaIndex.
 
-    Pure and linear: text is appended, tool-call fragments are merged by `index`, and arguments are parsed
-    only once, on the final delta (the one carrying `finish_reason`). One instance per reply.
+    Pure and linear: text is appended and tool-call fragments merged by `index` for the partial responses;
+    the final delta (the one carrying `finish_reason`) brings the core's finished calls, which replace them.
+    One instance per reply.
     """
 
     __slots__ = ("_calls", "_content", "_logprobs", "_reasoning", "_thinking", "gateway")
@@ -385,90 +364,108 @@ class ResponseBuilder:
                 state.name = fragment.name
             if fragment.arguments:
                 state.arguments += fragment.arguments
-        final = delta.finish_reason is not None
-
+        if delta.logprobs is not None:
+            if self._logprobs is None:
+                self._logprobs = []
+            self._logprobs.extend(to_logprobs(delta.logprobs))
+        logprobs = list(self._logprobs) if self._logprobs is not None else None  # so far, like the message
+        if delta.finish_reason is not None:
+            return _final_response(
+                self._thinking,
+                self._content,
+                delta.finished_tool_calls or [],
+                delta,
+                self.gateway,
+                delta.content,
+                delta.reasoning,
+                logprobs,
+            )
         blocks: list[Any] = []
         if self._thinking is not None:
             blocks.append(self._thinking)  # rebuilt only when the reasoning grew
         blocks.append(text_block(self._content))
         message_kwargs: dict[str, Any] = {}
         if self._calls:
-            self._add_tool_calls(blocks, message_kwargs, final)
+            wire_calls: list[dict[str, Any]] = []
+            for state in self._calls.values():
+                blocks.append(
+                    ToolCallBlock(tool_call_id=state.id, tool_name=state.name, tool_kwargs=state.arguments)
+                )
+                wire_calls.append(_wire_call(state.id, state.name, state.arguments))
+            message_kwargs["tool_calls"] = wire_calls
+        response_kwargs: dict[str, Any] = {"thinking_delta": delta.reasoning} if delta.reasoning else {}
+        return build_response(blocks, message_kwargs, delta.content, None, response_kwargs, logprobs)
 
-        response_kwargs: dict[str, Any] = {}
-        if delta.reasoning:
-            response_kwargs["thinking_delta"] = delta.reasoning
-        raw: dict[str, Any] | None = None
-        if final:
-            gateway = (
-                delta.gateway or (delta.usage.gateway if delta.usage is not None else None) or self.gateway
-            )
-            raw = {
-                "id": delta.id,
-                "model": delta.model,
-                "provider": delta.provider,
-                "gateway": gateway,
-                "finish_reason": delta.finish_reason,
-                "request_id": delta.request_id,  # the gateway's (AI/ML API x-inference-id)
-                "client_request_id": delta.client_request_id,  # the X-Client-Request-Id sent
-            }
-            if delta.usage is not None:
-                usage = usage_to_dict(delta.usage)
-                raw["usage"] = usage
-                response_kwargs.update(usage)
-            if gateway is not None:
-                response_kwargs["gateway"] = gateway
-        if delta.logprobs is not None:
-            if self._logprobs is None:
-                self._logprobs = []
-            self._logprobs.extend(to_logprobs(delta.logprobs))
-        logprobs = list(self._logprobs) if self._logprobs is not None else None  # so far, like the message
-        return build_response(blocks, message_kwargs, delta.content, raw, response_kwargs, logprobs)
 
-    def _add_tool_calls(self, blocks: list[Any], message_kwargs: dict[str, Any], final: bool) -> None:
-        wire_calls: list[dict[str, Any]] = []
+def _wire_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def _final_response(
+    thinking: ThinkingBlock | None,
+    content: str,
+    calls: list[ToolCall],
+    last: ChatDelta | ChatResult,
+    default_gateway: str | None,
+    delta_text: str,
+    thinking_delta: str,
+    logprobs: list[list[LogProb]] | None = None,
+) -> ChatResponse:
+    """The last response of a reply: the whole message, the core's finished tool calls, raw metadata."""
+    blocks: list[Any] = []
+    if thinking is not None:
+        blocks.append(thinking)
+    blocks.append(text_block(content))
+    message_kwargs: dict[str, Any] = {}
+    if calls:
         invalid: list[dict[str, Any]] = []
-        for state in self._calls.values():
-            kwargs: dict[str, Any] | str = state.arguments
-            if final:
-                parsed, error = parse_arguments(state.arguments)
-                if error is None:
-                    kwargs = parsed
-                else:
-                    invalid.append(
-                        {"id": state.id, "name": state.name, "arguments": state.arguments, "error": error}
-                    )
-            blocks.append(ToolCallBlock(tool_call_id=state.id, tool_name=state.name, tool_kwargs=kwargs))
-            wire_calls.append(
-                {
-                    "id": state.id,
-                    "type": "function",
-                    "function": {"name": state.name, "arguments": state.arguments},
-                }
-            )
-        message_kwargs["tool_calls"] = wire_calls
+        for call in calls:
+            kwargs: dict[str, Any] | str = call.args if call.args is not None else call.arguments
+            if call.args is None:
+                invalid.append(
+                    {"id": call.id, "name": call.name, "arguments": call.arguments, "error": call.error}
+                )
+            blocks.append(ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=kwargs))
+        message_kwargs["tool_calls"] = [_wire_call(c.id, c.name, c.arguments) for c in calls]
         if invalid:
             message_kwargs["invalid_tool_calls"] = invalid
+    usage = last.usage
+    gateway = last.gateway or (usage.gateway if usage is not None else None) or default_gateway
+    raw: dict[str, Any] = {
+        "id": last.id,  # the gateway's response id (LlamaIndex keeps provider ids in `raw`)
+        "model": last.model,
+        "provider": last.provider,
+        "gateway": gateway,
+        "finish_reason": last.finish_reason,
+        "request_id": last.request_id,  # the gateway's (AI/ML API x-inference-id)
+        "client_request_id": last.client_request_id,  # the X-Client-Request-Id sent
+    }
+    response_kwargs: dict[str, Any] = {"thinking_delta": thinking_delta} if thinking_delta else {}
+    if usage is not None:
+        usage_dict = usage_to_dict(usage)
+        raw["usage"] = usage_dict
+        response_kwargs.update(usage_dict)
+    if gateway is not None:
+        response_kwargs["gateway"] = gateway
+    return build_response(blocks, message_kwargs, delta_text, raw, response_kwargs, logprobs)
 
 
-def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
-    """Complete arguments text → (kwargs, None), or ({}, why) when it is not a JSON object.
-
-    Empty text and `null` mean a call without arguments: zero-argument tools get `{}`, never None.
-    """
-    stripped = text.strip()
-    if not stripped or stripped == "null":
-        return {}, None
-    try:
-        value = json.loads(stripped)
-    except ValueError as exc:
-        return {}, f"arguments are not valid JSON: {exc}"
-    if isinstance(value, str):  # some providers double-encode the arguments
-        with contextlib.suppress(ValueError):
-            value = json.loads(value)
-    if not isinstance(value, dict):
-        return {}, f"arguments must be a JSON object, got {type(value).__name__}"
-    return value, None
+def response_from_result(result: ChatResult, *, gateway: str | None = None) -> ChatResponse:
+    """A non-streamed reply (already added up by the core) → its `ChatResponse`, built as a stream's last."""
+    thinking = ThinkingBlock(content=result.reasoning) if result.reasoning else None
+    if result.finish_reason is None:
+        result.finish_reason = "stop"
+    logprobs = to_logprobs(result.logprobs) if result.logprobs is not None else None
+    return _final_response(
+        thinking,
+        result.content,
+        result.tool_calls,
+        result,
+        gateway,
+        result.content,
+        result.reasoning,
+        logprobs,
+    )
 
 
 def tool_selections_from_response(response: ChatResponse, *, error_on_invalid: bool) -> list[ToolSelection]:
@@ -483,28 +480,30 @@ def tool_selections_from_response(response: ChatResponse, *, error_on_invalid: b
         legacy = response.message.additional_kwargs.get("tool_calls") or []
         blocks = [_legacy_to_block(call) for call in legacy]
     invalid_ids = {
-        entry.get("id") for entry in response.message.additional_kwargs.get("invalid_tool_calls") or ()
+        entry.get("id"): entry.get("error")
+        for entry in response.message.additional_kwargs.get("invalid_tool_calls") or ()
     }
     selections: list[ToolSelection] = []
     for block in blocks:
         kwargs = block.tool_kwargs
         if isinstance(kwargs, str):
-            parsed, error = parse_arguments(kwargs)
-            if error is not None:
-                if block.tool_call_id in invalid_ids:
-                    if error_on_invalid:
-                        raise ValueError(
-                            f"The model called tool {block.tool_name!r} with invalid arguments ({error}): "
-                            f"{kwargs!r}"
-                        )
-                    parsed = {INVALID_ARGUMENTS_KEY: kwargs}
-                else:
-                    parsed = _lenient_partial(kwargs)
-            kwargs = parsed
+            error = invalid_ids.get(block.tool_call_id, _NOT_INVALID)
+            if error is not _NOT_INVALID:  # judged invalid by the core, on the final response
+                if error_on_invalid:
+                    raise ValueError(
+                        f"The model called tool {block.tool_name!r} with invalid arguments ({error}): "
+                        f"{kwargs!r}"
+                    )
+                kwargs = {INVALID_ARGUMENTS_KEY: kwargs}
+            else:  # a partial (streamed) call, or a legacy message: best effort, never raises
+                kwargs = _lenient_partial(kwargs)
         selections.append(
             ToolSelection(tool_id=block.tool_call_id or "", tool_name=block.tool_name, tool_kwargs=kwargs)
         )
     return selections
+
+
+_NOT_INVALID = object()
 
 
 def _lenient_partial(text: str) -> dict[str, Any]:

@@ -1,14 +1,16 @@
 """`Hermes`: Nous Research Hermes models on APIpie / AI/ML API as a LlamaIndex `FunctionCallingLLM`.
 
 Input flow:  LlamaIndex messages (+ tools from `_prepare_chat_with_tools`) → `_convert.to_wire_messages` →
-             a `ChatRequest` (`_build_request`) → the client `create_client` builds (one per `Hermes`,
-             created lazily: a `GatewayClient`, or a `FailoverClient` for a gateway list).
-Output flow: the client's `ChatDelta`s (a non-streamed reply is one delta) → `_convert.ResponseBuilder` →
-             `ChatResponse`s. `complete` / `stream_complete` are the chat methods through LlamaIndex's
-             `chat_to_completion` decorators, so the eight entry points share one converter.
+             a `ChatRequest` (`_build_request`, per-call options checked by the core) → this object's
+             `GatewayClient` (created lazily; one route per gateway of `gateway=`).
+Output flow: streamed: the client's `ChatDelta`s → `_convert.ResponseBuilder` → `ChatResponse`s;
+             non-streamed: the client's `ChatResult` (the same delta pipeline, added up once in the core) →
+             `_convert.response_from_result`. `complete` / `stream_complete` are the chat methods through
+             LlamaIndex's `chat_to_completion` decorators.
 
-The class only translates: retries, failover, SSE, the Hermes `<tool_call>` text parser, prompt-mode tools and
-usage all live in `hermes_gateway`.
+The class only translates, through `hermes_gateway`'s public API: validation (the same checks and wording as
+ChatHermes), retries, failover, SSE, the Hermes `<tool_call>` text parser and the verdict on tool-call
+arguments, JSON mode, prompt-mode tools and usage all live in the core.
 """
 
 from __future__ import annotations
@@ -49,25 +51,26 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from typing_extensions import Self
 
 from hermes_gateway import (
-    CATALOG_GATEWAYS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    FEATURE_OPTIONS,
+    GATEWAY_NAMES,
+    REQUEST_FIELDS,
     APIpieMemory,
-    FailoverClient,
     GatewayClient,
     ModelInfo,
-    create_client,
-    json_schema_system_prompt,
+    check_call_options,
+    check_options,
     lookup,
+    merge_call_options,
+    resolve_routes,
+    split_gateways,
     warn_if_deprecated,
 )
-from hermes_gateway._client import check_base_url
-from hermes_gateway._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
-from hermes_gateway._gateways import json_mode_via_prompt
-from hermes_gateway._json_mode import schema_from_response_format, with_system_prompt
-from hermes_gateway._request import merge_call_options
 from llamaindex_hermes._convert import (
     ResponseBuilder,
-    delta_from_result,
     force_single_tool_call,
+    response_from_result,
     to_wire_messages,
     tool_choice_to_wire,
     tool_selections_from_response,
@@ -81,9 +84,10 @@ if TYPE_CHECKING:
     from llama_index.core.llms.llm import ToolSelection
     from llama_index.core.tools.types import BaseTool
 
-    from hermes_gateway._types import ChatRequest
+    from hermes_gateway import ChatRequest
 
-GATEWAYS = ("apipie", "aimlapi", "openai")
+GATEWAYS = GATEWAY_NAMES
+"""The gateway names (the core's list, re-exported)."""
 DEFAULT_MODEL = "hermes-3-llama-3.1-70b"
 DEFAULT_CONTEXT_WINDOW = 8192
 """Context window reported for a model the catalog does not know (with a warning): small enough to be safe for
@@ -97,6 +101,9 @@ REASONING_WIRE_FIELD = "reasoning_content"
 """The assistant-message field a reasoning model's `ThinkingBlock`s are sent back in (as ChatHermes does)."""
 
 _ADAPTER_KEYS = frozenset({"tool_mode", "formatted"})
+CALL_OPTIONS: frozenset[str] = frozenset({*REQUEST_FIELDS, *FEATURE_OPTIONS, "extra_body", *_ADAPTER_KEYS})
+"""Per-call keywords `chat` / `complete` accept; anything else is a TypeError before anything is sent
+(gateway extensions go in `extra_body=`, or in `additional_kwargs` at construction)."""
 
 
 class Hermes(FunctionCallingLLM):
@@ -180,10 +187,11 @@ class Hermes(FunctionCallingLLM):
         description="Allow plain http:// to a host that is not loopback (the key would travel unencrypted).",
     )
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
-    """`extra="forbid"`: a misspelt option (`max_retry=`) is an error, not silently ignored."""
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", hide_input_in_errors=True)
+    """`extra="forbid"`: a misspelt option (`max_retry=`) is an error, not silently ignored.
+    `hide_input_in_errors`: a validation error must not quote the constructor's input (it holds the key)."""
 
-    _client: GatewayClient | FailoverClient | None = PrivateAttr(default=None)
+    _client: GatewayClient | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -227,9 +235,7 @@ class Hermes(FunctionCallingLLM):
                     stacklevel=2,
                 )
         else:
-            for name in self.gateways:
-                if name in CATALOG_GATEWAYS:
-                    warn_if_deprecated(model, name, stacklevel=2)
+            warn_if_deprecated(model, self.gateways, stacklevel=2)
 
     @field_validator("model")
     @classmethod
@@ -243,38 +249,38 @@ class Hermes(FunctionCallingLLM):
             )
         return value
 
-    @field_validator("gateway")
+    @field_validator("gateway", mode="before")
     @classmethod
-    def _check_gateway(cls, value: str | list[str]) -> str | list[str]:
-        names = [value] if isinstance(value, str) else value
-        if not names:
-            raise ValueError("gateway needs at least one gateway, e.g. 'apipie' or ['apipie', 'aimlapi'].")
-        for name in names:
-            if name not in GATEWAYS:
-                raise ValueError(f"Unknown gateway {name!r}: use one of {', '.join(map(repr, GATEWAYS))}.")
-        if len(set(names)) != len(names):
-            raise ValueError(f"gateway lists a gateway twice: {names}.")
+    def _check_gateway(cls, value: Any) -> Any:
+        """The core's check and wording (the same as ChatHermes)."""
+        if isinstance(value, (str, list, tuple)):
+            names = list(split_gateways(value))
+            return names[0] if isinstance(value, str) and len(names) == 1 else names
         return value
 
     @model_validator(mode="after")
     def _check_per_gateway_values(self) -> Self:
-        gateways = self.gateways
-        for what, value in (("api_key", self.api_key), ("base_url", self.base_url)):
-            if isinstance(value, dict):
-                unknown = sorted(set(value) - set(gateways))
-                if unknown:
-                    raise ValueError(
-                        f"{what} names gateways that are not in gateway={list(gateways)}: {unknown}."
-                    )
-            elif value is not None and len(gateways) > 1:
-                raise ValueError(
-                    f"With several gateways pass {what}= as a mapping per gateway, e.g. "
-                    f"{what}={{'apipie': ..., 'aimlapi': ...}} (or leave it None to use the environment)."
-                )
-        urls = self.base_url.values() if isinstance(self.base_url, dict) else [self.base_url]
-        for url in urls:  # refuse plain http to a remote host now, not at the first request
-            if url is not None:
-                check_base_url(url, allow_insecure_http=self.allow_insecure_http)
+        """Sampling ranges, keys (stripped; refused if unusable), base URLs: the core's checks, now."""
+        check_options(
+            {
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+                "timeout": self.timeout,
+                "max_retries": self.max_retries,
+                **self.additional_kwargs,
+            }
+        )
+        routes = resolve_routes(
+            self.gateways,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+        keys = {r.gateway: r.api_key for r in routes if r.api_key is not None}
+        if isinstance(self.api_key, dict):
+            self.api_key = keys
+        elif self.api_key is not None:
+            self.api_key = keys.get(self.gateways[0])
         return self
 
     @property
@@ -323,11 +329,10 @@ class Hermes(FunctionCallingLLM):
 
     # ----------------------------------------------------------------------------------- client & requests
 
-    def _get_client(self) -> GatewayClient | FailoverClient:
-        """A `GatewayClient` for one gateway, a `FailoverClient` for a list (`create_client`); each gateway
-        resolves the model name to its own id."""
+    def _get_client(self) -> GatewayClient:
+        """This object's client (one route per gateway; each resolves the model name to its own id)."""
         if self._client is None:
-            self._client = create_client(
+            self._client = GatewayClient(
                 self.gateways,
                 api_key=self.api_key,
                 base_url=self.base_url,
@@ -339,14 +344,14 @@ class Hermes(FunctionCallingLLM):
         return self._client
 
     def _build_request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatRequest:
-        """Wire messages + the object's settings + per-call kwargs; unknown keys become `extra_body`.
+        """Wire messages + the object's settings + per-call kwargs (checked: an unknown one is a TypeError).
 
-        A `response_format` asking for JSON is sent as is where every gateway documents it
-        (`Dialect.accepts_response_format`) and the call is not in Hermes prompt mode; otherwise it becomes
-        the Hermes `<schema>` system prompt (the reply is then JSON text, possibly fenced: read it leniently).
-        LlamaIndex's own structured output (`structured_predict`, `as_structured_llm`) goes through tool
-        calling and needs neither.
+        `additional_kwargs` keys that are not request fields are gateway extensions (`extra_body`). A JSON
+        `response_format` is decided per route by the core (`response_format`, the Hermes `<schema>` prompt,
+        or both). LlamaIndex's own structured output (`structured_predict`, `as_structured_llm`) goes
+        through tool calling.
         """
+        check_call_options(kwargs, CALL_OPTIONS, where="Hermes")
         info = self.model_info
         request: dict[str, Any] = {
             "model": self.model,  # the client resolves the gateway's id from the catalog
@@ -375,10 +380,6 @@ class Hermes(FunctionCallingLLM):
                 request.pop(key, None)
         if extra:
             request["extra_body"] = extra
-        schema = schema_from_response_format(request.get("response_format"))
-        if schema is not None and json_mode_via_prompt(self.gateways, info, self._tool_mode(kwargs)):
-            del request["response_format"]
-            request["messages"] = with_system_prompt(request["messages"], json_schema_system_prompt(schema))
         return cast("ChatRequest", request)
 
     def _tool_mode(self, kwargs: dict[str, Any]) -> Any:
@@ -389,12 +390,12 @@ class Hermes(FunctionCallingLLM):
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._build_request(messages, kwargs)
         result = self._get_client().chat(request, tool_mode=self._tool_mode(kwargs))
-        return ResponseBuilder(gateway=self.gateways[0]).feed(delta_from_result(result))
+        return response_from_result(result, gateway=self.gateways[0])
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._build_request(messages, kwargs)
         result = await self._get_client().achat(request, tool_mode=self._tool_mode(kwargs))
-        return ResponseBuilder(gateway=self.gateways[0]).feed(delta_from_result(result))
+        return response_from_result(result, gateway=self.gateways[0])
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._build_request(messages, kwargs)  # before the generator: bad input raises at the call

@@ -21,15 +21,14 @@ from typing_extensions import Self
 
 from hermes_gateway import (
     DEFAULT_EMBEDDING_MODEL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    EMBEDDING_MAX_CONCURRENCY,
     EmbeddingResult,
     EmbeddingsClient,
-    FailoverClient,
     GatewayClient,
     UsageHook,
-    create_client,
 )
-from hermes_gateway._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
-from hermes_gateway._embedding_wire import DEFAULT_MAX_CONCURRENCY
 
 if TYPE_CHECKING:
     from llama_index.core.callbacks import CallbackManager
@@ -91,9 +90,11 @@ class GatewayEmbedding(BaseEmbedding):
     allow_insecure_http: bool = Field(default=False, description="Allow plain http:// to a remote host.")
     usage_hook: UsageHook | None = Field(default=None, exclude=True, repr=False)
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True, extra="forbid", protected_namespaces=(), hide_input_in_errors=True
+    )
 
-    _client: GatewayClient | FailoverClient | None = PrivateAttr(default=None)
+    _client: GatewayClient | None = PrivateAttr(default=None)
     _embedder: EmbeddingsClient | None = PrivateAttr(default=None)
     _built_for: tuple[Any, ...] = PrivateAttr(default=())
 
@@ -104,7 +105,7 @@ class GatewayEmbedding(BaseEmbedding):
         api_key: str | SecretStr | Mapping[str, str | SecretStr] | None = None,
         base_url: str | Mapping[str, str] | None = None,
         embed_batch_size: int = DEFAULT_EMBED_BATCH_SIZE,
-        num_workers: int | None = DEFAULT_MAX_CONCURRENCY,
+        num_workers: int | None = EMBEDDING_MAX_CONCURRENCY,
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
@@ -139,7 +140,7 @@ class GatewayEmbedding(BaseEmbedding):
     def _make_client(self) -> None:
         previous = self._client
         self._built_for = self._settings()
-        self._client = create_client(
+        self._client = GatewayClient(
             self.gateways,
             api_key=self.api_key,
             base_url=self.base_url,

@@ -132,6 +132,21 @@ def gateway_api_key(gateway: str) -> str:
 
 
 # ---- matching ---------------------------------------------------------------------------------------
+GENERATED_CALL_ID = re.compile(r"call_[0-9a-f]{24}")
+"""The tool-call ids the core generates (`call_` + 24 hex digits, fresh per call since issue 12; the older
+hashed ids had the same shape). Matching numbers them in order of appearance, so a replayed history matches
+its recording whatever ids this run generated."""
+
+
+def _normalise_generated_ids(text: str) -> str:
+    seen: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return seen.setdefault(match.group(0), f"call_generated_{len(seen)}")
+
+    return GENERATED_CALL_ID.sub(number, text)
+
+
 def _normalised_body(body: Any) -> tuple[str, Any]:
     if body is None:
         return ("empty", None)
@@ -146,6 +161,7 @@ def _normalised_body(body: Any) -> tuple[str, Any]:
         text = str(body)
     if not text:
         return ("empty", None)
+    text = _normalise_generated_ids(text)
     try:
         return ("json", json.loads(text))
     except json.JSONDecodeError:

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hermes_gateway import ChatDelta, StreamAccumulator, ToolCallDelta, Usage
+from hermes_gateway._tool_calls import ToolCallAssembler
 
 from ._wire_fixtures import content_chunk, finish_chunk, result_of, sse, usage_chunk
 
@@ -59,6 +60,9 @@ def test_any_split_of_the_bytes_gives_the_same_result(cuts: list[int]) -> None:
     assert got.usage is not None
     assert expected.usage is not None
     got.usage.latency_ms = expected.usage.latency_ms
+    # the text call's id is generated fresh per reply (issue 12): compare everything else
+    assert got.tool_calls[0].id.startswith("call_")
+    got.tool_calls[0].id = expected.tool_calls[0].id
     assert got == expected
 
 
@@ -73,19 +77,24 @@ def test_any_text_split_into_chunks_gives_the_same_content(text: str, cuts: list
     assert split.reasoning == whole.reasoning
 
 
-def test_tool_calls_group_by_index_then_id() -> None:
-    acc = StreamAccumulator()
-    acc.add(ChatDelta(tool_calls=[ToolCallDelta(index=1, id="b", name="second", arguments='{"y"')]))
-    acc.add(ChatDelta(tool_calls=[ToolCallDelta(index=0, id="a", name="first", arguments="{")]))
-    acc.add(ChatDelta(tool_calls=[ToolCallDelta(index=0, arguments="}")]))
-    acc.add(ChatDelta(tool_calls=[ToolCallDelta(index=1, arguments=": 2}")]))
-    acc.add(ChatDelta(tool_calls=[ToolCallDelta(index=1, id="c", name="third")]))  # new id at a known index
-    result = acc.result()
-    assert [(c.id, c.name, c.arguments) for c in result.tool_calls] == [
-        ("a", "first", "{}"),
-        ("b", "second", '{"y": 2}'),
-        ("c", "third", "{}"),
+def test_tool_calls_are_finished_once_by_their_single_index() -> None:
+    # Issue 12: one numbering (the converter's); the assembler groups by it and judges each call once.
+    calls = ToolCallAssembler()
+    calls.add([ToolCallDelta(index=1, id="b", name="second", arguments='{"y"')])
+    calls.add([ToolCallDelta(index=0, id="a", name="first", arguments="{")])
+    calls.add([ToolCallDelta(index=0, arguments="}")])
+    calls.add([ToolCallDelta(index=1, arguments=": 2}")])
+    calls.add([ToolCallDelta(index=2, id="c", name="third")])
+    done = calls.finish()
+    assert [(c.id, c.name, c.arguments, c.args, c.index) for c in done] == [
+        ("a", "first", "{}", {}, 0),
+        ("b", "second", '{"y": 2}', {"y": 2}, 1),
+        ("c", "third", "{}", {}, 2),
     ]
+    acc = StreamAccumulator()
+    acc.add(ChatDelta(content="x"))
+    acc.add(ChatDelta(finish_reason="tool_calls", finished_tool_calls=done))
+    assert acc.result().tool_calls == done
 
 
 def test_usage_is_replaced_not_summed() -> None:
@@ -103,11 +112,15 @@ def test_usage_is_replaced_not_summed() -> None:
 def test_accumulation_is_linear() -> None:
     def timed(n: int) -> float:
         acc = StreamAccumulator()
+        calls = ToolCallAssembler()
         deltas = [
             ChatDelta(content="tok ", tool_calls=[ToolCallDelta(index=0, arguments="x")]) for _ in range(n)
         ]
         started = time.perf_counter()
-        acc.extend(deltas)
+        for delta in deltas:
+            acc.add(delta)
+            calls.add(delta.tool_calls)
+        acc.add(ChatDelta(finish_reason="tool_calls", finished_tool_calls=calls.finish()))
         result = acc.result()
         elapsed = time.perf_counter() - started
         assert len(result.content) == 4 * n

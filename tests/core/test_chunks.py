@@ -11,7 +11,7 @@ from hermes_gateway import (
     ServerError,
     StreamInterruptedError,
 )
-from hermes_gateway._chunks import ChunkConverter, make_call_id
+from hermes_gateway._chunks import ChunkConverter
 
 from ._wire_fixtures import completion_result, content_chunk, finish_chunk, result_of, run, sse, usage_chunk
 
@@ -151,10 +151,14 @@ def test_a_new_id_at_a_known_index_is_a_new_call() -> None:
     assert [(c.id, c.name) for c in result_of(body).tool_calls] == [("c1", "a"), ("c2", "b")]
 
 
-def test_native_call_without_id_gets_a_deterministic_id() -> None:
+def test_native_call_without_id_gets_a_fresh_id_per_reply() -> None:
+    # Issue 12: ids were hashed from the response id, so a server repeating its ids repeated call ids too.
     chunk = {"id": "gen-9", "choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"name": "f"}}]}}]}
     body = sse(chunk, finish_chunk())
-    assert result_of(body).tool_calls[0].id == make_call_id("gen-9", 0) == result_of(body).tool_calls[0].id
+    first, second = result_of(body).tool_calls[0].id, result_of(body).tool_calls[0].id
+    assert first.startswith("call_")
+    assert len(first) == len("call_") + 24
+    assert first != second
 
 
 def test_hermes_text_tool_calls_are_numbered_after_native_ones() -> None:
@@ -167,10 +171,10 @@ def test_hermes_text_tool_calls_are_numbered_after_native_ones() -> None:
         finish_chunk("stop", id="h"),
     )
     result = result_of(body, parse_tool_calls=True)
-    assert [(c.name, c.id) for c in result.tool_calls] == [
-        ("native_fn", "call_n"),
-        ("text_fn", make_call_id("h", 1)),
-    ]
+    assert [(c.name, c.id, c.index) for c in result.tool_calls[:1]] == [("native_fn", "call_n", 0)]
+    assert (result.tool_calls[1].name, result.tool_calls[1].index) == ("text_fn", 1)
+    assert result.tool_calls[1].id.startswith("call_")
+    assert result.tool_calls[1].args == {"q": 1}
     assert result.tool_calls[1].arguments.replace(" ", "") == '{"q":1}'
     assert result.content == ""
     assert result.finish_reason == "tool_calls"

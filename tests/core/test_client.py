@@ -30,10 +30,10 @@ from hermes_gateway import (
     StreamAccumulator,
     Usage,
 )
-from hermes_gateway._wire import WireChatRequest
 
 from ._drivers import chat, stream
 from ._wire_fixtures import content_chunk, finish_chunk, sse, usage_chunk
+from ._wire_schema import WireChatRequest
 
 KEY = "sk-test-0123456789abcdef"
 REQUEST: ChatRequest = {"model": "hermes-3-llama-3.1-70b", "messages": [{"role": "user", "content": "Hi"}]}
@@ -194,13 +194,13 @@ def test_pickle_drops_the_pools_and_keeps_the_config(driver: str) -> None:
     )
     assert copy.api_key is not None
     assert copy.api_key.get_secret_value() == KEY
-    assert copy._client is None
-    assert len(copy._async_clients) == 0
+    assert copy.clients[0]._client is None
+    assert len(copy.clients[0]._async_clients) == 0
 
 
 def test_timeout_bounds_connect_and_read() -> None:
     client = GatewayClient("apipie", timeout=12.0)
-    timeout = client._get_client().timeout
+    timeout = client.clients[0]._get_client().timeout
     assert (timeout.connect, timeout.read) == (12.0, 12.0)
 
 
@@ -442,7 +442,7 @@ def test_one_async_pool_per_event_loop() -> None:
 
     async def pool() -> httpx.AsyncClient:
         await client.achat(REQUEST)
-        return await client._get_async_client()
+        return await client.clients[0]._get_async_client()
 
     first, second = asyncio.run(pool()), asyncio.run(pool())
     assert first is not second
@@ -450,6 +450,6 @@ def test_one_async_pool_per_event_loop() -> None:
     assert second.is_closed
 
     async def same_loop() -> bool:
-        return await client._get_async_client() is await client._get_async_client()
+        return await client.clients[0]._get_async_client() is await client.clients[0]._get_async_client()
 
     assert asyncio.run(same_loop())

@@ -1,4 +1,4 @@
-"""FailoverClient against the loopback replica: APIpie fails in various ways, AI/ML API serves — or not.
+"""GatewayClient against the loopback replica: APIpie fails in various ways, AI/ML API serves — or not.
 
 Every behavioural test runs through the sync and the async path (`driver` fixture). Retries are real (each
 gateway's own client retries before the next gateway gets the request) but their backoff is 10 ms.
@@ -22,7 +22,6 @@ from hermes_gateway import (
     ChatDelta,
     ChatRequest,
     ChatResult,
-    FailoverClient,
     GatewayClient,
     GatewayError,
     InsufficientCreditsError,
@@ -34,9 +33,8 @@ from hermes_gateway import (
     StreamAccumulator,
     StreamInterruptedError,
     VisionNotSupportedError,
-    create_client,
 )
-from hermes_gateway._failover import failover_reason
+from hermes_gateway._client import failover_reason
 from tests.replica import PASS, Fault, Replica
 
 REQUEST: ChatRequest = {"model": "hermes-3-llama-3.1-70b", "messages": [{"role": "user", "content": "Hi"}]}
@@ -44,7 +42,7 @@ HI = [{"role": "user", "content": "Hi"}]
 MIXTRAL: ChatRequest = {"model": "nous-hermes-2-mixtral-8x7b-dpo", "messages": HI}
 KEYS = {"apipie": "sk-failover-apipie-1234", "aimlapi": "sk-failover-aimlapi-5678"}
 
-_OPEN: list[GatewayClient | FailoverClient] = []
+_OPEN: list[GatewayClient] = []
 
 
 @pytest.fixture(autouse=True)
@@ -54,27 +52,26 @@ def _close_clients() -> Iterator[None]:
         _OPEN.pop().close()
 
 
-def make(replica: Replica, gateways: list[str] | None = None, **kw: Any) -> FailoverClient:
+def make(replica: Replica, gateways: list[str] | None = None, **kw: Any) -> GatewayClient:
     names = gateways or ["apipie", "aimlapi"]
     kw.setdefault("max_retries", 1)
     kw.setdefault("timeout", 2.0)
     kw.setdefault("api_key", {name: KEYS[name] for name in names})
-    client = create_client(names, base_url={name: replica[name].base_url for name in names}, **kw)
-    assert isinstance(client, FailoverClient)
+    client = GatewayClient(names, base_url={name: replica[name].base_url for name in names}, **kw)
     for each in client.clients:
         each.retry_policy = RetryPolicy(max_retries=each.max_retries, initial_delay=0.01, max_delay=0.05)
     _OPEN.append(client)
     return client
 
 
-def chat(client: FailoverClient, request: ChatRequest, driver: str) -> ChatResult:
+def chat(client: GatewayClient, request: ChatRequest, driver: str) -> ChatResult:
     if driver == "sync":
         return client.chat(request)
     return asyncio.run(client.achat(request))
 
 
 def stream(
-    client: FailoverClient, request: ChatRequest, driver: str, seen: list[ChatDelta] | None = None
+    client: GatewayClient, request: ChatRequest, driver: str, seen: list[ChatDelta] | None = None
 ) -> tuple[list[ChatDelta], str | None]:
     """All deltas (also appended to `seen` as they arrive) and the stream's `gateway`."""
     out = seen if seen is not None else []
@@ -188,7 +185,7 @@ def test_every_gateway_failing_raises_the_last_error_with_the_attempts(replica: 
     replica.aimlapi.enqueue(Fault.rate_limited(retry_after=0), Fault.rate_limited(retry_after=0))
     with pytest.raises(RateLimitError) as info:
         chat(make(replica), REQUEST, driver)
-    attempts = info.value.attempts  # type: ignore[attr-defined]  # set by FailoverClient
+    attempts = info.value.attempts  # type: ignore[attr-defined]  # set by GatewayClient
     assert [type(e) for e in attempts] == [ServerError, RateLimitError]
     assert [e.gateway for e in attempts] == ["apipie", "aimlapi"]
     assert attempts[-1] is info.value
@@ -333,14 +330,13 @@ def test_one_failover_client_across_event_loops(replica: Replica) -> None:
 # -- the factory and the decision ----------------------------------------------------------------------------
 
 
-def test_create_client_shapes() -> None:
-    assert isinstance(create_client("apipie", api_key="k"), GatewayClient)
-    assert isinstance(create_client(["aimlapi"], api_key={"aimlapi": "k"}), GatewayClient)
-    both = create_client("apipie, aimlapi")
-    assert isinstance(both, FailoverClient)
+def test_one_class_for_one_or_several_gateways() -> None:
+    # Issue 12: a single gateway is a list of one (create_client and FailoverClient are gone).
+    assert GatewayClient("apipie", api_key="k").gateways == ("apipie",)
+    assert GatewayClient(["aimlapi"], api_key={"aimlapi": "k"}).gateways == ("aimlapi",)
+    both = GatewayClient("apipie, aimlapi")
     assert both.gateways == ("apipie", "aimlapi")
-    local = create_client(["openai", "apipie"], base_url={"openai": "http://localhost:11434/v1"})
-    assert isinstance(local, FailoverClient)
+    local = GatewayClient(["openai", "apipie"], base_url={"openai": "http://localhost:11434/v1"})
     assert local.clients[0].base_url == "http://localhost:11434/v1"
     assert local.clients[1].base_url == "https://apipie.ai/v1"
 
@@ -352,17 +348,17 @@ def test_create_client_shapes() -> None:
         ({"gateway": ["apipie", "apipie"]}, "twice"),
         ({"gateway": ["apipie", "aimlapi"], "api_key": "sk-one-key"}, "mapping per gateway"),
         ({"gateway": ["apipie", "aimlapi"], "base_url": "https://x.example/v1"}, "mapping per gateway"),
-        ({"gateway": ["apipie", "aimlapi"], "api_key": {"apipe": "k"}}, "not in the list"),
+        ({"gateway": ["apipie", "aimlapi"], "api_key": {"apipe": "k"}}, "not in gateway="),
         ({"gateway": ["apipie", "nope"]}, "unknown gateway 'nope'"),
     ],
 )
-def test_create_client_refuses_ambiguous_arguments(kwargs: dict[str, Any], match: str) -> None:
+def test_client_refuses_ambiguous_arguments(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        create_client(**kwargs)
+        GatewayClient(**kwargs)
 
 
 def test_repr_never_shows_a_key() -> None:
-    client = create_client(["apipie", "aimlapi"], api_key=KEYS)
+    client = GatewayClient(["apipie", "aimlapi"], api_key=KEYS)
     assert all(key not in repr(client) for key in KEYS.values())
 
 

@@ -23,7 +23,7 @@ USER = [{"role": "user", "content": "What time is it?"}]
 
 def prepare(gateway: str, **request: Any) -> dict[str, Any]:
     body: ChatRequest = {"messages": USER, **request}  # type: ignore[typeddict-item]
-    return prepare_request(body, dialect=get_dialect(gateway)).body
+    return prepare_request(body, dialect=get_dialect(gateway), info=lookup(body["model"])).body
 
 
 # --- provider-prefixed ids (gateways.md Corrections: APIpie's Cline fork and AnythingLLM send them) ---------
@@ -73,6 +73,7 @@ def test_auto_mode_uses_the_prompt_where_native_tools_are_unconfirmed(model: str
     native = prepare_request(
         {"model": model, "messages": USER, "tools": TOOLS, "parallel_tool_calls": False},
         dialect=get_dialect(AIMLAPI),
+        info=lookup(model),
         tool_mode="native",
     ).body
     assert native["tools"] == TOOLS

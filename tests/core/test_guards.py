@@ -150,6 +150,7 @@ def test_unknown_models_are_never_guarded() -> None:
     body = prepare_request(
         {"model": "some-new-model", "messages": [user(words(1_000_000)), user([IMAGE])]},
         dialect=get_dialect("apipie"),
+        info=None,
     )
     assert body.info is None
 
@@ -162,9 +163,9 @@ def test_hermes_prompt_mode_counts_the_rendered_tool_prompt() -> None:
         "tools": big_tools,
     }
     with pytest.raises(ContextWindowExceededError):
-        prepare_request(request, dialect=get_dialect("apipie"), tool_mode="hermes")
+        prepare_request(request, dialect=get_dialect("apipie"), info=OPENHERMES, tool_mode="hermes")
     with pytest.raises(ContextWindowExceededError):
-        prepare_request(request, dialect=get_dialect("apipie"), tool_mode="native")
+        prepare_request(request, dialect=get_dialect("apipie"), info=OPENHERMES, tool_mode="native")
 
 
 # -- the vision rule -----------------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def priced(monkeypatch: pytest.MonkeyPatch, prices: dict[str, Price]) -> None:
         info = lookup(name)
         return dataclasses.replace(info, prices=prices) if info is not None else None
 
-    monkeypatch.setattr("hermes_gateway._request.lookup", lookup_with_prices)
+    monkeypatch.setattr("hermes_gateway._client.lookup", lookup_with_prices)  # one lookup per request
 
 
 def test_cost_is_none_when_neither_the_gateway_nor_the_catalog_knows_it(

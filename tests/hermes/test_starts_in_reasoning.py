@@ -15,7 +15,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock
 from pydantic import SecretStr
 
-from hermes_gateway import _catalog, _request
+from hermes_gateway import _catalog
 from hermes_gateway._gateways import get_dialect
 from hermes_gateway._request import prepare_request
 from langchain_hermes import ChatHermes
@@ -102,15 +102,16 @@ def test_llamaindex_hermes_option(replica: Replica, per_call: bool) -> None:
     assert "starts_in_reasoning" not in replica.apipie.requests[-1].json
 
 
-def test_catalog_flag_per_gateway_and_request_override(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catalog_flag_per_gateway_and_request_override() -> None:
     info = _catalog.lookup(MODEL)
     assert info is not None
     assert not info.starts_in_reasoning("apipie")  # nothing confirmed in the catalog today
     flagged = dataclasses.replace(info, think_opened=frozenset({"apipie"}))
-    monkeypatch.setattr(_request, "lookup", lambda name: flagged)
     base: Any = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]}
-    assert prepare_request(base, dialect=get_dialect("apipie")).starts_in_reasoning
-    assert not prepare_request(base, dialect=get_dialect("aimlapi")).starts_in_reasoning
-    prepared = prepare_request({**base, "starts_in_reasoning": False}, dialect=get_dialect("apipie"))
+    assert prepare_request(base, dialect=get_dialect("apipie"), info=flagged).starts_in_reasoning
+    assert not prepare_request(base, dialect=get_dialect("aimlapi"), info=flagged).starts_in_reasoning
+    prepared = prepare_request(
+        {**base, "starts_in_reasoning": False}, dialect=get_dialect("apipie"), info=flagged
+    )
     assert not prepared.starts_in_reasoning
     assert "starts_in_reasoning" not in prepared.body

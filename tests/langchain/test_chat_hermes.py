@@ -196,7 +196,7 @@ def test_request_parameters_reach_the_wire(make_llm: Any, replica: Replica) -> N
         model_kwargs={"seed": 7},
         extra_body={"top_k": 40},
     )
-    llm.invoke("Hello", repetition_penalty=1.1)
+    llm.invoke("Hello", extra_body={"repetition_penalty": 1.1})  # issue 12: extensions via extra_body only
     body = replica.apipie.requests[-1].json
     assert body["model"] == "hermes-3-llama-3-1-70b"
     assert (body["temperature"], body["top_p"], body["max_tokens"], body["stop"]) == (0.2, 0.9, 50, ["END"])

@@ -15,7 +15,7 @@ from langchain_core.messages import (
 )
 from langchain_core.outputs import ChatGenerationChunk
 
-from hermes_gateway._types import ChatDelta, ChatResult, ToolCall, ToolCallDelta, Usage
+from hermes_gateway import ChatDelta, ChatResult, ToolCall, ToolCallDelta, Usage, judge_arguments
 from langchain_hermes._convert import (
     MODEL_PROVIDER,
     UnsupportedContentError,
@@ -24,8 +24,8 @@ from langchain_hermes._convert import (
     final_chunk,
     message_to_wire,
     messages_to_wire,
-    parse_tool_calls,
     result_to_message,
+    tool_calls_of,
     tool_choice_to_wire,
     usage_to_metadata,
 )
@@ -172,14 +172,20 @@ def test_unknown_tool_choice_is_a_value_error() -> None:
 # --- output --------------------------------------------------------------------------------------------
 
 
-def test_parse_tool_calls_keeps_invalid_ones() -> None:
-    valid, invalid = parse_tool_calls(
+def _judged(call_id: str, name: str, text: str) -> ToolCall:
+    args, error = judge_arguments(name, text)
+    return ToolCall(id=call_id, name=name, arguments=text, args=args, error=error)
+
+
+def test_tool_calls_of_keeps_invalid_ones() -> None:
+    # The verdict comes from the core (issue 12); the adapter only maps it.
+    valid, invalid = tool_calls_of(
         [
-            ("a", "add", '{"x": 1}'),
-            ("b", "noargs", ""),
-            ("c", "bad", '{"x": '),
-            ("d", "arr", "[1]"),
-            ("e", "", "{}"),
+            _judged("a", "add", '{"x": 1}'),
+            _judged("b", "noargs", ""),
+            _judged("c", "bad", '{"x": '),
+            _judged("d", "arr", "[1]"),
+            _judged("e", "", "{}"),
         ]
     )
     assert [(c["id"], c["name"], c["args"]) for c in valid] == [("a", "add", {"x": 1}), ("b", "noargs", {})]
@@ -208,8 +214,8 @@ def test_result_to_message() -> None:
         content="hi",
         reasoning="thinking",
         tool_calls=[
-            ToolCall(id="c1", name="f", arguments='{"a": 1}'),
-            ToolCall(id="c2", name="g", arguments="{"),
+            _judged("c1", "f", '{"a": 1}'),
+            _judged("c2", "g", "{"),
         ],
         finish_reason="tool_calls",
         usage=Usage(prompt_tokens=1, completion_tokens=2, total_tokens=3, cost_usd=0.5, latency_ms=12.0),
@@ -237,7 +243,7 @@ def test_result_to_message() -> None:
         "request_id": None,
         "client_request_id": None,
     }
-    assert msg.id == "gen-1"
+    assert msg.id is None  # issue 12: langchain-core sets the run id; the response id is in metadata
     blocks = msg.content_blocks
     assert blocks[0] == {"type": "reasoning", "reasoning": "thinking"}
 

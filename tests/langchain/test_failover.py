@@ -15,14 +15,13 @@ from langchain_core.load import dumpd, dumps, loads
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import SecretStr, ValidationError
 
-from hermes_gateway import FailoverClient, GatewayClient, ServerError
+from hermes_gateway import GatewayClient, ServerError
 from langchain_hermes import ChatHermes
-from langchain_hermes.chat_models import GatewayLiteral
 from tests.langchain._support import MODES, chunk, finish, invoke, merged, stream
 from tests.replica import Fault, Replica
 
 KEYS = {"apipie": "sk-failover-apipie-0123456789", "aimlapi": "sk-failover-aimlapi-9876543210"}
-BOTH: list[GatewayLiteral] = ["apipie", "aimlapi"]
+BOTH: list[str] = ["apipie", "aimlapi"]
 
 
 def _llm(replica: Replica, gateways: Any = BOTH, **kw: Any) -> ChatHermes:
@@ -57,7 +56,7 @@ def test_gateway_list_is_validated(kwargs: dict[str, Any], match: str) -> None:
         ChatHermes(**kwargs)
 
 
-def test_gateway_list_builds_a_failover_client_in_order() -> None:
+def test_gateway_list_builds_one_client_with_routes_in_order() -> None:
     llm = ChatHermes(
         gateway=("aimlapi", "openai"),  # type: ignore[arg-type]  # any sequence is accepted
         base_url={"openai": "http://localhost:8000/v1"},
@@ -65,7 +64,7 @@ def test_gateway_list_builds_a_failover_client_in_order() -> None:
     assert llm.gateway == ["aimlapi", "openai"]
     assert llm.gateways == ("aimlapi", "openai")
     client = llm._get_client()
-    assert isinstance(client, FailoverClient)
+    assert isinstance(client, GatewayClient)
     assert client.gateways == ("aimlapi", "openai")
     assert client.clients[1].base_url == "http://localhost:8000/v1"
     assert llm._get_ls_params()["ls_provider"] == "aimlapi"

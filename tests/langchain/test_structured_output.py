@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from typing_extensions import TypedDict
 
 from langchain_hermes import ChatHermes
@@ -80,7 +80,8 @@ def test_every_method_returns_the_schema(
         assert ("tools" in body) is (tool_mode == "native")
     elif native_json:
         assert body["response_format"]["type"] == ("json_object" if method == "json_mode" else "json_schema")
-        assert "<schema>" not in system
+        # issue 12: json_object alone never shows the schema to the model, so json_mode adds the prompt
+        assert ("<schema>" in system) is (method == "json_mode")
     else:  # APIpie documents no response_format: the Hermes <schema> prompt instead
         assert "response_format" not in body
         assert "<schema>" in system
@@ -116,7 +117,12 @@ def test_include_raw_and_parsing_errors(llm_for: Any) -> None:
     class Impossible(BaseModel):
         """A number."""
 
-        value: int = Field(ge=10**9)
+        value: int
+
+        @field_validator("value")
+        @classmethod
+        def _never(cls, value: int) -> int:
+            raise ValueError("no number is acceptable")  # the schema reaches the model: fail after it
 
     bad = llm.with_structured_output(Impossible, method="json_mode", include_raw=True).invoke("give a number")
     assert bad["parsed"] is None

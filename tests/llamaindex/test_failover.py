@@ -15,7 +15,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, CompletionResponse
 from pydantic import ValidationError
 
-from hermes_gateway import FailoverClient, GatewayClient, ServerError
+from hermes_gateway import GatewayClient, ServerError
 from llamaindex_hermes import Hermes
 from tests.langchain._support import chunk, finish
 from tests.replica import Fault, Replica
@@ -73,7 +73,7 @@ def _call(llm: Hermes, entry: str, mode: str) -> Any:
     [
         ({"gateway": []}, "at least one gateway"),
         ({"gateway": ["apipie", "apipie"]}, "twice"),
-        ({"gateway": ["apipie", "openrouter"]}, "Unknown gateway 'openrouter'"),
+        ({"gateway": ["apipie", "openrouter"]}, "unknown gateway 'openrouter'"),
         ({"gateway": BOTH, "api_key": "sk-one-key-for-all-0123456789"}, "mapping per gateway"),
         ({"gateway": BOTH, "base_url": "http://localhost:8000/v1"}, "mapping per gateway"),
         ({"gateway": BOTH, "api_key": {"openai": "x"}}, r"not in gateway=.*\['openai'\]"),
@@ -85,11 +85,11 @@ def test_gateway_list_is_validated(kwargs: dict[str, Any], match: str) -> None:
         Hermes(model=MODEL, **kwargs)
 
 
-def test_gateway_list_builds_a_failover_client_in_order() -> None:
+def test_gateway_list_builds_one_client_with_routes_in_order() -> None:
     llm = Hermes(model=MODEL, gateway=("aimlapi", "openai"), base_url={"openai": "http://localhost:8000/v1"})
     assert llm.gateways == ("aimlapi", "openai")
     client = llm._get_client()
-    assert isinstance(client, FailoverClient)
+    assert isinstance(client, GatewayClient)
     assert client.gateways == ("aimlapi", "openai")
     assert client.clients[1].base_url == "http://localhost:8000/v1"
     llm.close()
@@ -115,16 +115,18 @@ def test_num_output_respects_every_gateways_short_default() -> None:
     assert Hermes(model="nous-hermes-2-mixtral-8x7b-dpo", gateway="apipie").metadata.num_output > 512
 
 
-def test_json_response_format_uses_the_prompt_when_any_gateway_lacks_it() -> None:
-    request = Hermes(model=MODEL, gateway=["aimlapi", "apipie"])._build_request(
-        HI, {"response_format": {"type": "json_object"}}
+def test_json_response_format_is_decided_per_route() -> None:
+    # issue 12: each route gets what it takes (APIpie the <schema> prompt, AI/ML API response_format)
+    llm = Hermes(
+        model=MODEL, gateway=["aimlapi", "apipie"], api_key={"aimlapi": "k" * 20, "apipie": "k" * 20}
     )
-    assert "response_format" not in request
-    assert "<schema>" in request["messages"][0]["content"]
-    kept = Hermes(model=MODEL, gateway="aimlapi")._build_request(
-        HI, {"response_format": {"type": "json_object"}}
-    )
-    assert kept["response_format"] == {"type": "json_object"}
+    request = llm._build_request(HI, {"response_format": {"type": "json_object"}})
+    plan = llm._get_client()._plan(request, "auto", stream=False)
+    aiml, apipie = (attempt.prepared.body for attempt in plan)
+    assert aiml["response_format"] == {"type": "json_object"}
+    assert "response_format" not in apipie
+    assert "<schema>" in apipie["messages"][0]["content"]
+    llm.close()
 
 
 def test_one_item_list_is_the_same_as_the_name() -> None:
@@ -132,7 +134,8 @@ def test_one_item_list_is_the_same_as_the_name() -> None:
     listed = Hermes(model="hermes-4-70b", gateway=["aimlapi"], api_key="sk-one-item-0123456789")
     assert listed.gateways == single.gateways == ("aimlapi",)
     assert listed.metadata == single.metadata
-    assert listed._build_request(HI, {"top_k": 5}) == single._build_request(HI, {"top_k": 5})
+    top_k = {"extra_body": {"top_k": 5}}
+    assert listed._build_request(HI, top_k) == single._build_request(HI, top_k)
     for llm in (single, listed):
         client = llm._get_client()
         assert type(client) is GatewayClient

@@ -12,6 +12,8 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.tools import FunctionTool
 from pydantic import SecretStr
 
+from hermes_gateway import get_dialect, lookup
+from hermes_gateway._request import prepare_request
 from llamaindex_hermes import DEFAULT_CONTEXT_WINDOW, Hermes
 
 SECRET = "sk-hermes-unit-test-secret-0123456789"
@@ -32,7 +34,7 @@ def test_is_a_function_calling_llm_and_builds_without_a_key() -> None:
 
 
 def test_unknown_gateway_is_a_clear_value_error() -> None:
-    with pytest.raises(ValueError, match=r"Unknown gateway 'openrouter'.*apipie"):
+    with pytest.raises(ValueError, match=r"unknown gateway 'openrouter'.*apipie"):  # the core's wording
         Hermes(gateway="openrouter")
 
 
@@ -149,7 +151,7 @@ def test_request_building_routes_kwargs() -> None:
     llm = Hermes(model="hermes-3-llama-3.1-70b", temperature=0.2, additional_kwargs={"top_k": 40, "seed": 7})
     request = llm._build_request(
         [ChatMessage(role="user", content="hi")],
-        {"max_tokens": 64, "provider": "together", "tool_mode": "hermes"},
+        {"max_tokens": 64, "extra_body": {"provider": "together"}, "tool_mode": "hermes"},
     )
     assert request["model"] == "hermes-3-llama-3.1-70b"
     assert request["messages"] == [{"role": "user", "content": "hi"}]
@@ -181,7 +183,8 @@ JSON_SCHEMA_FORMAT = {
     [
         ("apipie", "hermes-3-llama-3.1-70b", "auto", True),  # APIpie documents no response_format
         ("aimlapi", "hermes-3-llama-3.1-70b", "auto", False),
-        ("aimlapi", "hermes-3-llama-3.1-70b", "hermes", True),  # prompt mode: the <schema> prompt too
+        # tool_mode="hermes" puts tools in the prompt; without tools JSON mode is the gateway's, as in native
+        ("aimlapi", "hermes-3-llama-3.1-70b", "hermes", False),
         ("openai", "hermes-3-llama-3.1-70b", "native", False),
     ],
 )
@@ -192,7 +195,13 @@ def test_response_format_follows_the_dialect(
     llm = Hermes(model=model, gateway=gateway, base_url="http://localhost:8000/v1", tool_mode=tool_mode)  # type: ignore[arg-type]
     system = ChatMessage(role="system", content="Be brief.")
     messages = [system, ChatMessage(role="user", content="Who wrote Dune?")]
-    request = llm._build_request(messages, {"response_format": response_format})
+    # issue 12: the adapter passes response_format on; the core decides per route
+    request = prepare_request(
+        llm._build_request(messages, {"response_format": response_format}),
+        dialect=get_dialect(gateway),
+        info=lookup(model),
+        tool_mode=tool_mode,  # type: ignore[arg-type]
+    ).body
     if not as_prompt:
         assert request["response_format"] == response_format
         assert request["messages"][0] == {"role": "system", "content": "Be brief."}

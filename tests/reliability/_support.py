@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from langchain_core.messages import AIMessageChunk
@@ -37,7 +37,6 @@ from hermes_gateway import (
     resolve_model_id,
 )
 from langchain_hermes import ChatHermes
-from langchain_hermes.chat_models import GatewayLiteral
 from llamaindex_hermes import Hermes
 from tests.replica import PASS, Fault, Replica, find_model, http_date, think
 
@@ -129,9 +128,7 @@ class LangChainDriver:
         kw.setdefault("timeout", 5.0)
         kw.setdefault("max_retries", 2)
         kw.setdefault("api_key", KEY)
-        llm = ChatHermes(
-            model=MODEL, gateway=cast("GatewayLiteral", gateway), base_url=replica[gateway].base_url, **kw
-        )
+        llm = ChatHermes(model=MODEL, gateway=gateway, base_url=replica[gateway].base_url, **kw)
         fast_retries(llm._get_client())
         return llm
 

@@ -19,6 +19,7 @@ from ._dialects import (
     aimlapi_sections,
     bench_text,
     completion_body,
+    completion_id,
     error_body,
     html_page,
     models_body,
@@ -360,7 +361,10 @@ class _Handler(BaseHTTPRequestHandler):
             if stream:
                 self._stream(model, request, reply, fault)
                 return
-            bodies.append(completion_body(self.dialect, model, reply, request, counter, quirks))
+            body = completion_body(self.dialect, model, reply, request, counter, quirks)
+            if self.replica.fixed_response_id is not None:  # a server that repeats its ids (issue 12)
+                body["id"] = self.replica.fixed_response_id
+            bodies.append(body)
         extra: dict[str, str] = {}
         if self.dialect == "aimlapi":  # live: cost and request id as headers on non-streamed JSON replies
             meta = aimlapi_meta(model, reply)["usage"]
@@ -402,6 +406,10 @@ class _Handler(BaseHTTPRequestHandler):
             reply.completion_tokens = chunks
         quirks = self.replica.quirks
         events = stream_events(self.dialect, model, reply, request, content_pieces, quirks)
+        fixed = self.replica.fixed_response_id
+        if fixed is not None:  # a server that repeats its ids (issue 12): the same id on every reply
+            rid = completion_id(self.dialect, reply).encode()
+            events = [event.replace(rid, fixed.encode()) for event in events]
         self._write_events(events, fault)
 
     def _bench_shape_for_request(self) -> tuple[int | None, int | None]:

@@ -53,6 +53,8 @@ class ReplicaServer:
         self._counter = 0
         self._bench: tuple[int | None, int | None] = (None, None)
         self._quirks: frozenset[str] = frozenset()
+        self.fixed_response_id: str | None = None
+        """When set, every chat reply carries this id (some servers and caches repeat response ids)."""
         self.stopping = threading.Event()
         self._httpd = _HTTPServer(self, host, port)
         self._thread: threading.Thread | None = None
@@ -140,6 +142,7 @@ class ReplicaServer:
             self._counter = 0
             self._bench = (None, None)
             self._quirks = frozenset()
+            self.fixed_response_id = None
 
     # ---- used by the handler ---------------------------------------------------------------------
     def _record(self, request: RecordedRequest) -> int:

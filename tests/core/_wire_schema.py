@@ -1,9 +1,7 @@
-"""Pydantic v2 models of the wire JSON: requests, completions, chunks, tool calls, usage.
+"""Pydantic v2 models of the wire JSON (requests, completions, chunks, tool calls, usage), for tests only.
 
-These document and validate the shapes (tests check that built request bodies validate as `WireChatRequest`,
-and the replica can use them), but the reply hot path does NOT build them: `_chunks.py` reads plain dicts, one
-chunk at a time, because a pydantic model per streamed chunk costs more than the rest of the pipeline
-together.
+Moved here from `hermes_gateway/_wire.py` (issue 12: only a test used them). Tests check that built request
+bodies validate as `WireChatRequest`; the reply hot path never builds them (`_chunks.py` reads plain dicts).
 
 Every model allows extra fields: the gateways add their own (`provider`, `meta`, `cost`, `reasoning_details`,
 ...), and a field we did not foresee must never turn a good answer into a validation error.
