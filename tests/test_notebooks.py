@@ -27,7 +27,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests import cassette_support
-from tests.replica import Replica
+from tests.replica import EMBEDDINGS_PATH, Replica
 
 NOTEBOOKS = cassette_support.REPO_ROOT / "docs" / "integrations"
 NAMES = ("chat_hermes", "llamaindex_hermes", "gateway_embeddings", "llamaindex_gateway_embedding")
@@ -190,6 +190,23 @@ def test_notebook_goes_live_when_the_key_is_set(replica: Replica, monkeypatch: p
     assert "replaying" not in outputs(notebook, "stderr")
     assert len(replica.apipie.requests) >= 10  # every call in the notebook went to the gateway
     assert "42 units of widget in stock" in outputs(notebook, cell_with="predict_and_call")
+
+
+@pytest.mark.parametrize(
+    ("name", "requests"), [("gateway_embeddings", 7), ("llamaindex_gateway_embedding", 14)]
+)
+def test_embeddings_notebook_goes_live_when_the_key_is_set(
+    replica: Replica, monkeypatch: pytest.MonkeyPatch, name: str, requests: int
+) -> None:
+    """With APIPIE_API_KEY set, every embedding the notebook asks for goes to the gateway (the replica)."""
+    if cassette_support.record_target() is not None:
+        pytest.skip("recording: the notebooks are recorded by the replay test")
+    monkeypatch.setenv("APIPIE_API_KEY", "live-mode-test-key-0000")
+    monkeypatch.setenv("APIPIE_BASE_URL", replica.apipie.base_url)
+    notebook = execute(name)
+    assert "APIPIE_API_KEY set: calling the gateway live." in outputs(notebook, "stderr")
+    assert "replaying" not in outputs(notebook, "stderr")
+    assert [r.path for r in replica.apipie.requests] == [EMBEDDINGS_PATH] * requests
 
 
 @pytest.mark.parametrize("name", NAMES)
