@@ -27,10 +27,10 @@ import pytest
 from nbclient import NotebookClient
 
 from tests import cassette_support
-from tests.replica import Replica
+from tests.replica import EMBEDDINGS_PATH, Replica
 
 NOTEBOOKS = cassette_support.REPO_ROOT / "docs" / "integrations"
-NAMES = ("chat_hermes", "llamaindex_hermes")
+NAMES = ("chat_hermes", "llamaindex_hermes", "gateway_embeddings", "llamaindex_gateway_embedding")
 TIMEOUT = 120
 """Seconds per cell; a replayed cell takes well under one."""
 
@@ -139,6 +139,46 @@ def test_llamaindex_notebook_shows_each_feature(executed: dict[str, Any]) -> Non
     assert outputs(notebook, cell_with="vision.chat").strip()
 
 
+def test_gateway_embeddings_notebook_shows_each_feature(executed: dict[str, Any]) -> None:
+    notebook = executed["gateway_embeddings"]
+    # retrieval picks the document about the question's subject, as a real embedding model would
+    assert "'LangChain is the framework" in outputs(notebook, cell_with="retriever.invoke(")
+    single = outputs(notebook, cell_with="embeddings.embed_query(").splitlines()
+    assert single[0] == "256"  # dimensions=256 reached the gateway
+    assert re.fullmatch(r"\[-?\d[^\]]*", single[1])  # a vector of floats
+    assert outputs(notebook, cell_with="embeddings.embed_documents(").splitlines()[0] == "2 [256, 256]"
+    # vectors come back in input order: the Eiffel Tower query is closest to the Eiffel Tower text
+    assert outputs(notebook, cell_with="similarities.index").strip() == "closest: 0"
+    lengths, agreement = outputs(notebook, cell_with="aembed_query(").splitlines()
+    assert lengths == "256 2"
+    assert all(float(value) >= 0.99 for value in agreement.split())  # async embeds the same texts alike
+    gateway, tokens, cost = outputs(notebook, cell_with="usage_hook=seen.append").split()
+    assert gateway == "apipie"
+    assert int(tokens) > 0
+    assert float(cost) >= 0
+
+
+def test_llamaindex_embedding_notebook_shows_each_feature(executed: dict[str, Any]) -> None:
+    notebook = executed["llamaindex_gateway_embedding"]
+    assert outputs(notebook, cell_with="embed_model.get_text_embedding(").splitlines()[0] == "256"
+    batch = outputs(notebook, cell_with="get_text_embedding_batch(").splitlines()
+    assert batch[0] == "5 {256}"  # one vector per text, each of the asked dimensions
+    assert batch[1] == "closest: Mount Everest is 8,849 metres high."  # in input order
+    lengths, agreement = outputs(notebook, cell_with="aget_text_embedding_batch(").splitlines()
+    assert lengths == "256 5"
+    assert float(agreement) >= 0.99
+    retrieved = outputs(notebook, cell_with="Settings.embed_model =").strip()
+    assert retrieved == "The Eiffel Tower is in Paris and was finished in 1889."
+    counted, gateway = outputs(notebook, cell_with="TokenCountingHandler(").splitlines()
+    handler = re.fullmatch(r"TokenCountingHandler: (\d+) (\d+)", counted)
+    assert handler
+    assert int(handler.group(1)) > 0
+    assert handler.group(2) == "6"  # five documents and the query, each counted
+    batches = re.findall(r"\((\d+), (\d\S*?)\)", gateway)
+    assert len(batches) == 3  # embed_batch_size=3: two batches of documents, then the query
+    assert all(int(tokens) > 0 and float(cost) >= 0 for tokens, cost in batches)
+
+
 def test_notebook_goes_live_when_the_key_is_set(replica: Replica, monkeypatch: pytest.MonkeyPatch) -> None:
     """With APIPIE_API_KEY set, the notebook calls the gateway (here the replica) instead of replaying."""
     if cassette_support.record_target() is not None:
@@ -150,6 +190,23 @@ def test_notebook_goes_live_when_the_key_is_set(replica: Replica, monkeypatch: p
     assert "replaying" not in outputs(notebook, "stderr")
     assert len(replica.apipie.requests) >= 10  # every call in the notebook went to the gateway
     assert "42 units of widget in stock" in outputs(notebook, cell_with="predict_and_call")
+
+
+@pytest.mark.parametrize(
+    ("name", "requests"), [("gateway_embeddings", 7), ("llamaindex_gateway_embedding", 14)]
+)
+def test_embeddings_notebook_goes_live_when_the_key_is_set(
+    replica: Replica, monkeypatch: pytest.MonkeyPatch, name: str, requests: int
+) -> None:
+    """With APIPIE_API_KEY set, every embedding the notebook asks for goes to the gateway (the replica)."""
+    if cassette_support.record_target() is not None:
+        pytest.skip("recording: the notebooks are recorded by the replay test")
+    monkeypatch.setenv("APIPIE_API_KEY", "live-mode-test-key-0000")
+    monkeypatch.setenv("APIPIE_BASE_URL", replica.apipie.base_url)
+    notebook = execute(name)
+    assert "APIPIE_API_KEY set: calling the gateway live." in outputs(notebook, "stderr")
+    assert "replaying" not in outputs(notebook, "stderr")
+    assert [r.path for r in replica.apipie.requests] == [EMBEDDINGS_PATH] * requests
 
 
 @pytest.mark.parametrize("name", NAMES)
