@@ -45,7 +45,9 @@ from ._embedding_wire import (
 )
 from ._error_bodies import error_from_response, text_excerpt
 from ._exceptions import GatewayError, InvalidResponseError, MissingAPIKeyError, map_httpx_errors
+from ._observe import Call, start_call
 from ._redact import redact_error
+from ._types import ChatDelta
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -238,7 +240,12 @@ class EmbeddingsClient:
         )
 
     def _failed_over(
-        self, plan: list[_Route], number: int, exc: GatewayError, errors: list[GatewayError]
+        self,
+        plan: list[_Route],
+        number: int,
+        exc: GatewayError,
+        errors: list[GatewayError],
+        call: Call | None = None,
     ) -> bool:
         """Whether the batch goes on to plan[number + 1] after `exc` (logged); else `exc` gets `attempts`."""
         errors.append(exc)
@@ -255,7 +262,32 @@ class EmbeddingsClient:
             type(exc).__name__,
             exc,
         )
+        if call is not None:
+            call.hop(plan[number].gateway, plan[number + 1].gateway, reason, exc)
         return True
+
+    # -- the observer: spending caps and telemetry, one span per call ---------------------------------------
+
+    def _start(self, plan: list[_Route]) -> Call | None:
+        """Admit the call under the spending caps in force (BudgetExceededError before any I/O) and open its
+        span; None when nothing observes (no cap, no tracer or meter provider)."""
+        request: dict[str, Any] = {"model": self.model}
+        if self.dimensions is not None:
+            request["dimensions"] = self.dimensions
+        call = start_call(request, "embeddings", {r.gateway: r.client.base_url for r in plan}, stream=False)
+        if call is not None:
+            call.begin()
+        return call
+
+    @staticmethod
+    def _end(call: Call | None, result: EmbeddingResult | None, error: BaseException | None) -> None:
+        if call is None:
+            return
+        if result is None:
+            call.end(None, error, answered=False)
+            return
+        final = ChatDelta(usage=result.usage, model=result.model, gateway=result.gateway)
+        call.end(final, None, answered=True)
 
     # -- sync ----------------------------------------------------------------------------------------------
 
@@ -263,25 +295,35 @@ class EmbeddingsClient:
         """The vectors of `texts`, in order (batched; see the module docstring)."""
         items = check_inputs(texts, self.gateways)
         plan = self._plan()
+        call = self._start(plan)
+        try:
+            result = self._embed(items, plan, call)
+        except BaseException as exc:
+            self._end(call, None, exc)
+            raise
+        self._end(call, result, None)
+        return result
+
+    def _embed(self, items: list[str], plan: list[_Route], call: Call | None) -> EmbeddingResult:
         started = time.perf_counter()
         bounds = self._batches(len(items), plan)
         first = items[bounds[0][0] : bounds[0][1]]
         errors: list[GatewayError] = []
         for number, route in enumerate(plan):
             try:
-                batches = [self._with_retries(route, first)]
+                batches = [self._with_retries(route, first, call)]
                 break
             except GatewayError as exc:
-                if not self._failed_over(plan, number, exc, errors):
+                if not self._failed_over(plan, number, exc, errors, call):
                     raise
-        batches.extend(self._with_retries(route, items[start:end]) for start, end in bounds[1:])
+        batches.extend(self._with_retries(route, items[start:end], call) for start, end in bounds[1:])
         return self._result(bounds, batches, route, started)
 
     def embed_one(self, text: str) -> list[float]:
         """One text's vector."""
         return self.embed([text]).vectors[0]
 
-    def _with_retries(self, route: _Route, texts: list[str]) -> _Batch:
+    def _with_retries(self, route: _Route, texts: list[str], call: Call | None = None) -> _Batch:
         attempt = 0
         while True:
             try:
@@ -290,6 +332,8 @@ class EmbeddingsClient:
                 delay = route.client.retry_policy.next_delay(attempt, exc)
                 if delay is None:
                     raise
+                if call is not None:
+                    call.retry(route.gateway, attempt, exc, delay)
             time.sleep(delay)
             attempt += 1
 
@@ -326,36 +370,48 @@ class EmbeddingsClient:
         """Async `embed`: at most `max_concurrency` batches in flight."""
         items = check_inputs(texts, self.gateways)
         plan = self._plan()
+        call = self._start(plan)
+        try:
+            result = await self._aembed(items, plan, call)
+        except BaseException as exc:
+            self._end(call, None, exc)
+            raise
+        self._end(call, result, None)
+        return result
+
+    async def _aembed(self, items: list[str], plan: list[_Route], call: Call | None) -> EmbeddingResult:
         started = time.perf_counter()
         bounds = self._batches(len(items), plan)
         if len(plan) == 1:  # nothing to fail over to: every batch may start at once
             route = plan[0]
-            batches = await self._gather(route, items, bounds)
+            batches = await self._gather(route, items, bounds, call)
             return self._result(bounds, batches, route, started)
         first = items[bounds[0][0] : bounds[0][1]]
         errors: list[GatewayError] = []
         for number, route in enumerate(plan):
             try:
-                head = await self._awith_retries(route, first)
+                head = await self._awith_retries(route, first, call)
                 break
             except GatewayError as exc:
-                if not self._failed_over(plan, number, exc, errors):
+                if not self._failed_over(plan, number, exc, errors, call):
                     raise
-        rest = await self._gather(route, items, bounds[1:])
+        rest = await self._gather(route, items, bounds[1:], call)
         return self._result(bounds, [head, *rest], route, started)
 
     async def aembed_one(self, text: str) -> list[float]:
         """Async `embed_one`."""
         return (await self.aembed([text])).vectors[0]
 
-    async def _gather(self, route: _Route, items: list[str], bounds: list[tuple[int, int]]) -> list[_Batch]:
+    async def _gather(
+        self, route: _Route, items: list[str], bounds: list[tuple[int, int]], call: Call | None = None
+    ) -> list[_Batch]:
         if len(bounds) <= 1:
-            return [await self._awith_retries(route, items[s:e]) for s, e in bounds]
+            return [await self._awith_retries(route, items[s:e], call) for s, e in bounds]
         semaphore = asyncio.Semaphore(self.max_concurrency)
 
         async def one(start: int, end: int) -> _Batch:
             async with semaphore:
-                return await self._awith_retries(route, items[start:end])
+                return await self._awith_retries(route, items[start:end], call)
 
         tasks = [asyncio.ensure_future(one(start, end)) for start, end in bounds]
         try:
@@ -366,7 +422,7 @@ class EmbeddingsClient:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
-    async def _awith_retries(self, route: _Route, texts: list[str]) -> _Batch:
+    async def _awith_retries(self, route: _Route, texts: list[str], call: Call | None = None) -> _Batch:
         attempt = 0
         while True:
             try:
@@ -375,6 +431,8 @@ class EmbeddingsClient:
                 delay = route.client.retry_policy.next_delay(attempt, exc)
                 if delay is None:
                     raise
+                if call is not None:
+                    call.retry(route.gateway, attempt, exc, delay)
             await asyncio.sleep(delay)
             attempt += 1
 

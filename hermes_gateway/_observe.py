@@ -189,9 +189,10 @@ class Call:
             return
         if instruments.token_usage is not None:
             instruments.token_usage.record(usage.prompt_tokens, {**metric_attributes, tm.TOKEN_TYPE: "input"})
-            instruments.token_usage.record(
-                usage.completion_tokens, {**metric_attributes, tm.TOKEN_TYPE: "output"}
-            )
+            if self.operation != "embeddings":  # an embedding has input tokens only
+                instruments.token_usage.record(
+                    usage.completion_tokens, {**metric_attributes, tm.TOKEN_TYPE: "output"}
+                )
         if instruments.cost is not None and usage.cost_usd is not None:
             cost_attributes = dict(metric_attributes)
             if usage.provider:

@@ -63,6 +63,7 @@ OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 CACHE_READ_TOKENS = "gen_ai.usage.cache_read.input_tokens"
 REASONING_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 OUTPUT_TYPE = "gen_ai.output.type"
+EMBEDDING_DIMENSIONS = "gen_ai.embeddings.dimension.count"
 INPUT_MESSAGES = "gen_ai.input.messages"
 OUTPUT_MESSAGES = "gen_ai.output.messages"
 TOKEN_TYPE = "gen_ai.token.type"
@@ -304,6 +305,8 @@ def request_attributes(
     }
     if operation == "chat":
         attributes[STREAM] = stream
+    elif operation == "embeddings" and isinstance(request.get("dimensions"), int):
+        attributes[EMBEDDING_DIMENSIONS] = request["dimensions"]
     for field_name, attribute in REQUEST_PARAMS.items():
         value: Any = request.get(field_name)
         if value is None or isinstance(value, bool):
