@@ -1,6 +1,6 @@
 """Live model lists from both gateways' Models routes, normalised and merged over the built-in catalog.
 
-Flow: `fetch_models` / `afetch_models` (thin sync / async drivers: one GET each) → `_accept` (pure: status,
+Flow: `fetch_models` (a thin driver: one GET; the CLI and `doctor` are sync) → `_accept` (pure: status,
 ETag and cache handling) → `parse_apipie_models` / `parse_aimlapi_models` (pure: one raw entry → one
 `LiveModel`) → `merge_live` (pure: live facts laid over the matching `ModelInfo`).
 
@@ -513,29 +513,6 @@ def fetch_models(
     finally:
         if http_client is None:
             client.close()
-    return _accept(gateway, url, response, cache)
-
-
-async def afetch_models(
-    gateway: str,
-    *,
-    base_url: str | None = None,
-    http_client: httpx.AsyncClient | None = None,
-    timeout: float = MODELS_TIMEOUT,
-    cache: ModelsCache | None = None,
-    refresh: bool = False,
-) -> list[LiveModel]:
-    """The async twin of `fetch_models`."""
-    url, cache = models_url(gateway, base_url), _CACHE if cache is None else cache
-    if not refresh and (hit := cache.fresh(url)) is not None:
-        return hit
-    client = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
-    try:
-        with map_httpx_errors(gateway):
-            response = await client.get(url, headers=cache.request_headers(url), timeout=timeout)
-    finally:
-        if http_client is None:
-            await client.aclose()
     return _accept(gateway, url, response, cache)
 
 
