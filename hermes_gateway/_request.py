@@ -195,7 +195,7 @@ def prepare_request(
         del body[key]
         logger.debug("dropped %s for %s: it was None", key, gateway)
     apply_drop_rules(body, dialect, info)
-    check_single_choice(body, gateway=gateway)
+    check_single_choice(body, gateway=gateway, stream=stream)
     check_request(body, info, gateway=gateway)
     return PreparedRequest(
         body=body,
@@ -218,15 +218,16 @@ def _tool_names(tools: list[dict[str, Any]]) -> Iterator[str]:
             yield name
 
 
-def check_single_choice(body: Mapping[str, Any], *, gateway: str) -> None:
-    """Refuse `n` > 1 before any I/O: replies are read as one choice, so the others would be dropped."""
+def check_single_choice(body: Mapping[str, Any], *, gateway: str, stream: bool) -> None:
+    """Refuse a streamed `n` > 1 before any I/O: a stream is read as one choice, so the other choices would be
+    dropped. A non-streamed reply keeps every choice (`ChatResult.others`)."""
     n = body.get("n")
-    if n is None or n == 1:
+    if n is None or n == 1 or not stream:
         return
     raise BadRequestError(
-        f"n={n!r} asks for {n} choices, but hermes_gateway reads one choice per reply and would drop the "
-        f"others: make {n} calls instead (LangChain: llm.batch([prompt] * {n}); LlamaIndex: one chat() per "
-        "answer), with temperature > 0 for different answers. Nothing was sent.",
+        f"n={n!r} asks for {n} choices, but a stream carries one: call without streaming to get {n} "
+        f"choices (LangChain: llm.generate / invoke; hermes_gateway: GatewayClient.chat), or make {n} "
+        "streamed calls. Nothing was sent.",
         gateway=gateway,
     )
 

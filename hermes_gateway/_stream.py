@@ -42,6 +42,11 @@ _scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once
 """`(value, end)` for the JSON value at an index; StopIteration or ValueError when there is none."""
 
 
+def _choice_index(choice: dict[str, Any]) -> int:
+    index = choice.get("index")
+    return index if isinstance(index, int) else 0
+
+
 def _no_id(_index: int) -> str:
     return ""  # ids are assigned by the pipeline (deterministic, numbered after native calls)
 
@@ -178,6 +183,8 @@ class ReplyPipeline:
             # APIpie answers a comma-separated multi-model request with an array, one completion per model:
             # the first is this reply, the rest come back on the final delta's `others` (never dropped).
             payload, self._others = payload[0], payload[1:]
+        if isinstance(payload, dict):
+            payload = self._split_choices(payload)
         if not isinstance(payload, dict):
             raise InvalidResponseError(
                 f"{self.gateway} answered with JSON that is not a chat completion: "
@@ -189,6 +196,18 @@ class ReplyPipeline:
         self._chunk(payload, out)
         self._complete = True
         return out
+
+    def _split_choices(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A completion with several choices (`n` > 1): the first is this reply, each other one comes back as
+        a completion of its own on the final delta's `others`, without usage (the reply's usage covers every
+        choice and is counted once)."""
+        choices = payload.get("choices")
+        if not isinstance(choices, list) or len(choices) < 2:
+            return payload
+        ordered = sorted((c for c in choices if isinstance(c, dict)), key=_choice_index)
+        rest = {k: v for k, v in payload.items() if k not in ("usage", "meta")}
+        self._others = [{**rest, "choices": [{**c, "index": 0}]} for c in ordered[1:]] + self._others
+        return {**payload, "choices": [{**ordered[0], "index": 0}]}
 
     def _event(self, event: ServerSentEvent, out: list[ChatDelta], at_eof: bool) -> None:
         data = event.data
@@ -341,7 +360,8 @@ class ReplyPipeline:
         return out
 
     def _other_results(self, latency_ms: float | None) -> list[ChatResult]:
-        """The further completions of a multi-model reply, each through its own pipeline (one parse path).
+        """The further completions of a multi-model or multi-choice (`n` > 1) reply, each through its own
+        pipeline (one parse path).
 
         No catalog cost fallback: that prices the first model only; each completion carries its own usage.
         """

@@ -57,6 +57,7 @@ from hermes_gateway import (
     GATEWAY_NAMES,
     REQUEST_FIELDS,
     APIpieMemory,
+    BadRequestError,
     GatewayClient,
     ModelInfo,
     check_call_options,
@@ -375,6 +376,15 @@ class Hermes(FunctionCallingLLM):
             extra["memory"] = self.memory
         for source in (self.additional_kwargs, kwargs):
             merge_call_options(request, extra, {k: v for k, v in source.items() if k not in _ADAPTER_KEYS})
+        choices = request.get("n")
+        if isinstance(choices, int) and choices > 1:
+            raise BadRequestError(
+                f"n={choices!r} asks for {choices} choices, but a LlamaIndex ChatResponse holds one message, "
+                f"so the others would be dropped: make {choices} chat() calls instead (temperature > 0 for "
+                "different answers), or use langchain_hermes.ChatHermes or hermes_gateway.GatewayClient "
+                "(ChatResult.others). Nothing was sent.",
+                gateway=self.gateways[0],
+            )
         if not request.get("tools"):
             for key in ("tools", "tool_choice", "parallel_tool_calls"):
                 request.pop(key, None)

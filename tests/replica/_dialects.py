@@ -7,6 +7,7 @@ non-streamed reply to the same request say the same thing. The quirks are the do
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import time
@@ -98,6 +99,17 @@ def aimlapi_meta(model: ReplicaModel, reply: Reply) -> dict[str, Any]:
     return {"usage": {"credits_used": round(usd * 2_000_000), "usd_spent": usd}}
 
 
+def _nth_choice(choice: dict[str, Any], index: int) -> dict[str, Any]:
+    """Choice `index` of an `n` > 1 reply: the same answer, its tool calls with ids of their own (as a real
+    server numbers every call of every choice)."""
+    nth = copy.deepcopy(choice)
+    nth["index"] = index
+    for call in nth["message"].get("tool_calls") or []:
+        if index and isinstance(call.get("id"), str):
+            call["id"] = f"{call['id']}_{index}"
+    return nth
+
+
 def completion_body(
     dialect: Dialect,
     model: ReplicaModel,
@@ -157,6 +169,10 @@ def completion_body(
             "usage": _openai_usage(reply),
             "prompt_logprobs": None,
         }
+    n = request.get("n")
+    if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+        # OpenAI's `n` (AI/ML API documents 1-5): one choice per index, each a whole message of its own.
+        body["choices"] = [_nth_choice(choice, i) for i in range(n)]
     return body
 
 
