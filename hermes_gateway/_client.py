@@ -117,14 +117,36 @@ def _servers(plan: list[_Attempt]) -> dict[str, str]:
     return {attempt.gateway: attempt.client.base_url for attempt in plan}
 
 
-def _log_failover(attempt: _Attempt, following: _Attempt, reason: str, error: GatewayError) -> None:
+def log_failover(gateway: str, following: str, reason: str, error: GatewayError) -> None:
+    """The WARNING every failover logs (chat and embeddings alike): gateways, reason, error; never a key."""
     logger.warning(
         "failing over from %s to %s (%s): %s: %s",
-        attempt.gateway,
-        following.gateway,
+        gateway,
+        following,
         reason,
         type(error).__name__,
         error,
+    )
+
+
+def headers_or_skip(client: RouteClient, *, stream: bool, only: bool) -> dict[str, str] | None:
+    """The route's request headers, or None when it has no key and another route may serve (debug log).
+    `only`: the client has this one route, whose own MissingAPIKeyError is then raised."""
+    try:
+        return client._headers(stream=stream)
+    except MissingAPIKeyError as exc:
+        if only:
+            raise
+        logger.debug("skipping %s: %s", client.gateway, exc.message)
+        return None
+
+
+def no_key_anywhere(missing: Sequence[RouteClient]) -> MissingAPIKeyError:
+    """The error for a call none of whose routes has a key: every variable to set, in one message."""
+    parts = "; ".join(c.dialect.missing_key_message() for c in missing)
+    return MissingAPIKeyError(
+        f"no gateway has an API key ({parts}); with several gateways pass api_key={{gateway: key}}",
+        gateway=",".join(c.gateway for c in missing),
     )
 
 
@@ -249,22 +271,14 @@ class GatewayClient:
         missing: list[RouteClient] = []
         for client in candidates:
             prepared = client._prepare(request, tool_mode, info, stream=stream)  # guards raise here
-            try:
-                headers = client._headers(stream=stream)
-            except MissingAPIKeyError as exc:
-                if len(self.clients) == 1:
-                    raise
-                logger.debug("skipping %s: %s", client.gateway, exc.message)
+            headers = headers_or_skip(client, stream=stream, only=len(self.clients) == 1)
+            if headers is None:
                 missing.append(client)
-                continue
-            plan.append(_Attempt(client, prepared, headers))
+            else:
+                plan.append(_Attempt(client, prepared, headers))
         if plan:
             return plan
-        parts = "; ".join(c.dialect.missing_key_message() for c in missing)
-        raise MissingAPIKeyError(
-            f"no gateway has an API key ({parts}); with several gateways pass api_key={{gateway: key}}",
-            gateway=",".join(c.gateway for c in missing),
-        )
+        raise no_key_anywhere(missing)
 
     # -- sync ----------------------------------------------------------------------------------------------
 
@@ -312,7 +326,7 @@ class GatewayClient:
                 if served.gateway is not None or reason is None or number + 1 == len(plan):
                     _attach(exc, errors)
                     raise
-                _log_failover(attempt, plan[number + 1], reason, exc)
+                log_failover(attempt.gateway, plan[number + 1].gateway, reason, exc)
                 if call is not None:
                     call.hop(attempt.gateway, plan[number + 1].gateway, reason, exc)
 
@@ -375,7 +389,7 @@ class GatewayClient:
                 if served.gateway is not None or reason is None or number + 1 == len(plan):
                     _attach(exc, errors)
                     raise
-                _log_failover(attempt, plan[number + 1], reason, exc)
+                log_failover(attempt.gateway, plan[number + 1].gateway, reason, exc)
                 if call is not None:
                     call.hop(attempt.gateway, plan[number + 1].gateway, reason, exc)
 

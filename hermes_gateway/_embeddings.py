@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._client import GatewayClient, failover_reason
+from ._client import GatewayClient, failover_reason, headers_or_skip, log_failover, no_key_anywhere
 from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._embedding_models import DEFAULT_EMBEDDING_MODEL, embedding_model_id, lookup_embedding
 from ._embedding_wire import (
@@ -44,7 +44,7 @@ from ._embedding_wire import (
     request_body,
 )
 from ._error_bodies import error_from_response, text_excerpt
-from ._exceptions import GatewayError, InvalidResponseError, MissingAPIKeyError, map_httpx_errors
+from ._exceptions import GatewayError, InvalidResponseError, map_httpx_errors
 from ._observe import Call, start_call
 from ._redact import redact_error
 from ._types import ChatDelta
@@ -158,25 +158,18 @@ class EmbeddingsClient:
     # -- plan: no I/O --------------------------------------------------------------------------------------
 
     def _plan(self) -> list[_Route]:
+        """The routes with a key, in order (the chat client's rules: a keyless route is skipped)."""
         plan: list[_Route] = []
         missing: list[RouteClient] = []
         for client in self.routes:
-            try:
-                headers = client._headers(stream=False)
-            except MissingAPIKeyError:
-                if len(self.routes) == 1:
-                    raise
-                logger.debug("skipping %s: %s", client.gateway, client.dialect.missing_key_message())
+            headers = headers_or_skip(client, stream=False, only=len(self.routes) == 1)
+            if headers is None:
                 missing.append(client)
-                continue
-            plan.append(_Route(client, embedding_model_id(self.model, client.gateway), headers))
+            else:
+                plan.append(_Route(client, embedding_model_id(self.model, client.gateway), headers))
         if plan:
             return plan
-        parts = "; ".join(c.dialect.missing_key_message() for c in missing)
-        raise MissingAPIKeyError(
-            f"no gateway has an API key ({parts}); with several gateways pass api_key={{gateway: key}}",
-            gateway=",".join(c.gateway for c in missing),
-        )
+        raise no_key_anywhere(missing)
 
     def _batches(self, count: int, plan: list[_Route]) -> list[tuple[int, int]]:
         size = self.chunk_size or min(DEFAULT_CHUNK_SIZE.get(r.gateway, 256) for r in plan)
@@ -254,14 +247,7 @@ class EmbeddingsClient:
             if len(plan) > 1:
                 exc.attempts = list(errors)
             return False
-        logger.warning(
-            "failing over from %s to %s (%s): %s: %s",
-            plan[number].gateway,
-            plan[number + 1].gateway,
-            reason,
-            type(exc).__name__,
-            exc,
-        )
+        log_failover(plan[number].gateway, plan[number + 1].gateway, reason, exc)
         if call is not None:
             call.hop(plan[number].gateway, plan[number + 1].gateway, reason, exc)
         return True
