@@ -14,7 +14,6 @@ usage all live in the core (`hermes_gateway`, through its public API only).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -45,6 +44,7 @@ from hermes_gateway import (
 )
 
 from . import _blocks  # noqa: F401  # registers the "hermes" content-block translator
+from ._connection import ClientSlot, aclose_client, client_of, close_client, settings_key
 from ._convert import (
     delta_to_chunk,
     final_chunk,
@@ -92,33 +92,6 @@ CALL_OPTIONS: frozenset[str] = frozenset(
 
 REASONING_WIRE_FIELD = "reasoning_content"
 """The assistant-message field reasoning is sent back in, for models the catalog marks as reasoning."""
-
-
-class _ClientSlot:
-    """Holds one model object's lazily created `GatewayClient`; never copied, pickled or serialised.
-
-    A deep copy or an unpickled model starts with an empty slot and builds its own client on first use.
-    """
-
-    __slots__ = ("client", "key", "lock")
-
-    def __init__(self) -> None:
-        self.client: GatewayClient | None = None
-        self.key: tuple[Any, ...] | None = None
-        self.lock = threading.Lock()
-
-    def __eq__(self, other: object) -> bool:
-        # A cache, not state: two models with equal fields are equal whatever their clients.
-        return isinstance(other, _ClientSlot)
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientSlot:
-        return _ClientSlot()
-
-    def __reduce__(self) -> tuple[type[_ClientSlot], tuple[()]]:
-        return (_ClientSlot, ())
 
 
 @dataclass(slots=True)
@@ -208,7 +181,7 @@ class ChatHermes(BaseChatModel):
     allow_insecure_http: bool = False
     """Allow plain http to a non-loopback `base_url`."""
 
-    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+    _slot: ClientSlot = PrivateAttr(default_factory=ClientSlot)
 
     @property
     def gateways(self) -> tuple[str, ...]:
@@ -385,58 +358,18 @@ class ChatHermes(BaseChatModel):
     # --- the client --------------------------------------------------------------------------------------
 
     def _client_key(self) -> tuple[Any, ...]:
-        if isinstance(self.api_key, dict):
-            key: Any = tuple(sorted((g, k.get_secret_value()) for g, k in self.api_key.items()))
-        else:
-            key = self.api_key.get_secret_value() if self.api_key is not None else None
-        base_url = tuple(sorted(self.base_url.items())) if isinstance(self.base_url, dict) else self.base_url
-        headers = tuple(sorted(self.default_headers.items())) if self.default_headers else None
-        return (
-            self.gateways,
-            key,
-            base_url,
-            self.timeout,
-            self.max_retries,
-            headers,
-            self.allow_insecure_http,
-        )
+        return settings_key(self)
 
     def _get_client(self) -> GatewayClient:
-        """This model's client (one route per gateway), created on first use and reused; rebuilt if
-        connection settings changed."""
-        slot = self._slot
-        client = slot.client
-        key = self._client_key()
-        if client is not None and slot.key == key:
-            return client
-        if client is not None:  # settings changed (or a shallow copy was edited): use a slot of our own
-            slot = self._slot = _ClientSlot()
-        with slot.lock:
-            if slot.client is None:
-                kwargs: dict[str, Any] = {
-                    "api_key": self.api_key,
-                    "base_url": self.base_url,
-                    "default_headers": self.default_headers,
-                    "allow_insecure_http": self.allow_insecure_http,
-                }
-                if self.timeout is not None:
-                    kwargs["timeout"] = self.timeout
-                if self.max_retries is not None:
-                    kwargs["max_retries"] = self.max_retries
-                slot.client = GatewayClient(self.gateways, **kwargs)
-                slot.key = key
-            return slot.client
+        """This model's client (one route per gateway), created on first use and reused."""
+        return client_of(self)
 
     def close(self) -> None:
         """Close this model's HTTP connections (a new client is created if the model is used again)."""
-        slot, self._slot = self._slot, _ClientSlot()
-        if slot.client is not None:
-            slot.client.close()
+        close_client(self)
 
     async def aclose(self) -> None:
-        slot, self._slot = self._slot, _ClientSlot()
-        if slot.client is not None:
-            await slot.client.aclose()
+        await aclose_client(self)
 
     # --- request building (pure) -------------------------------------------------------------------------
 

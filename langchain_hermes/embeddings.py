@@ -33,7 +33,8 @@ from hermes_gateway import (
     split_gateways,
 )
 
-from .chat_models import _ClientSlot, _with_env_keys
+from ._connection import ClientSlot, aclose_client, client_of, close_client
+from .chat_models import _with_env_keys
 
 
 class GatewayEmbeddings(BaseModel, Embeddings):
@@ -80,7 +81,7 @@ class GatewayEmbeddings(BaseModel, Embeddings):
     usage_hook: UsageHook | None = Field(default=None, exclude=True)
     """Called once per call with its `Usage` (tokens, cost, gateway), as for chat."""
 
-    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+    _slot: ClientSlot = PrivateAttr(default_factory=ClientSlot)
 
     @property
     def gateways(self) -> tuple[str, ...]:
@@ -113,46 +114,9 @@ class GatewayEmbeddings(BaseModel, Embeddings):
 
     # --- the client --------------------------------------------------------------------------------------
 
-    def _client_key(self) -> tuple[Any, ...]:
-        if isinstance(self.api_key, dict):
-            key: Any = tuple(sorted((g, k.get_secret_value()) for g, k in self.api_key.items()))
-        else:
-            key = self.api_key.get_secret_value() if self.api_key is not None else None
-        base_url = tuple(sorted(self.base_url.items())) if isinstance(self.base_url, dict) else self.base_url
-        headers = tuple(sorted(self.default_headers.items())) if self.default_headers else None
-        return (
-            self.gateways,
-            key,
-            base_url,
-            self.timeout,
-            self.max_retries,
-            headers,
-            self.allow_insecure_http,
-        )
-
     def _chat_client(self) -> GatewayClient:
         """The routes (keys, URLs, pools, retries), built once and rebuilt if connection settings change."""
-        slot = self._slot
-        key = self._client_key()
-        if slot.client is not None and slot.key == key:
-            return slot.client
-        if slot.client is not None:
-            slot = self._slot = _ClientSlot()
-        with slot.lock:
-            if slot.client is None:
-                kwargs: dict[str, Any] = {
-                    "api_key": self.api_key,
-                    "base_url": self.base_url,
-                    "default_headers": self.default_headers,
-                    "allow_insecure_http": self.allow_insecure_http,
-                }
-                if self.timeout is not None:
-                    kwargs["timeout"] = self.timeout
-                if self.max_retries is not None:
-                    kwargs["max_retries"] = self.max_retries
-                slot.client = GatewayClient(self.gateways, **kwargs)
-                slot.key = key
-            return slot.client
+        return client_of(self)
 
     def _embedder(self, client: GatewayClient) -> EmbeddingsClient:
         return EmbeddingsClient(
@@ -167,14 +131,10 @@ class GatewayEmbeddings(BaseModel, Embeddings):
 
     def close(self) -> None:
         """Close the HTTP connections (a new client is made if the object is used again)."""
-        slot, self._slot = self._slot, _ClientSlot()
-        if slot.client is not None:
-            slot.client.close()
+        close_client(self)
 
     async def aclose(self) -> None:
-        slot, self._slot = self._slot, _ClientSlot()
-        if slot.client is not None:
-            await slot.client.aclose()
+        await aclose_client(self)
 
     # --- Embeddings ----------------------------------------------------------------------------------------
 
