@@ -2,11 +2,11 @@
 
     python scripts/check_ranges.py newest   # every dependency at its newest release: tests + mypy
     python scripts/check_ranges.py lowest   # the library's own dependencies at the lowest versions the
-                                            # ranges allow (httpx 0.27, pydantic 2.7, langchain-core 1.5, ...)
+                                            # ranges allow (httpx 0.27, pydantic 2.7, langchain-core 1.6, ...)
 
 "lowest" runs twice. First the core alone (`pip install hermes-gateway`, no framework) with uv's
 `lowest-direct` resolution: httpx 0.27.0 and pydantic 2.7.0, with the core's tests. Then everything, the same
-way: each direct dependency at the lowest version the ranges allow together (langchain-core 1.5.0,
+way: each direct dependency at the lowest version the ranges allow together (langchain-core 1.6.0,
 llama-index-core 0.14.5, httpx 0.27.0; pydantic rises to what those two require). The test tools come at
 their newest releases compatible with that set. langchain-tests is left out: every release of it requires
 httpx >= 0.28.1, so its two standard-suite modules are skipped there (they run in CI, on the lock, and in

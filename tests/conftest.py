@@ -9,17 +9,52 @@
   (tests/test_cassettes_scrubbed.py → `cassettes_scrubbed`).
 - Outside recording, the gateways' key and base-URL environment variables are removed for every test, so a
   developer's shell never leaks a key into a test or a cassette.
+- A test module that imports a framework which is not installed is not collected: the core alone
+  (`pip install hermes-gateway`, no extra) runs the core's tests (`scripts/check_ranges.py lowest`).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import cassette_support
 from tests.replica import Replica
+
+_FRAMEWORK_IMPORT = re.compile(
+    r"^\s*(?:from|import)\s+(langchain_core|langchain|langgraph|llama_index|langchain_hermes|llamaindex_hermes)\b",
+    re.MULTILINE,
+)
+_FRAMEWORK_PACKAGES = {
+    "langchain_core": "langchain_core",
+    "langchain": "langchain",
+    "langgraph": "langgraph",
+    "llama_index": "llama_index.core",
+    "langchain_hermes": "langchain_core",
+    "llamaindex_hermes": "llama_index.core",
+}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def pytest_ignore_collect(collection_path: Path, config: Any) -> bool | None:
+    """Skip a test module whose framework is not installed (the core-only range check); None: collect."""
+    if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    wanted = {m.group(1) for m in _FRAMEWORK_IMPORT.finditer(collection_path.read_text(encoding="utf-8"))}
+    if all(_installed(_FRAMEWORK_PACKAGES[name]) for name in wanted):
+        return None
+    return True
 
 
 def pytest_recording_configure(config: Any, vcr: Any) -> None:
