@@ -9,8 +9,9 @@
   (tests/test_cassettes_scrubbed.py → `cassettes_scrubbed`).
 - Outside recording, the gateways' key and base-URL environment variables are removed for every test, so a
   developer's shell never leaks a key into a test or a cassette.
-- A test module that imports a framework which is not installed is not collected: the core alone
-  (`pip install hermes-gateway`, no extra) runs the core's tests (`scripts/check_ranges.py lowest`).
+- A test module that imports a framework (or langchain-tests) which is not installed is not collected: the
+  core alone (`pip install hermes-gateway`, no extra) runs the core's tests, and the lowest-versions run
+  does without langchain-tests (`scripts/check_ranges.py lowest`).
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from tests import cassette_support
 from tests.replica import Replica
 
 _FRAMEWORK_IMPORT = re.compile(
-    r"^\s*(?:from|import)\s+(langchain_core|langchain|langgraph|llama_index|langchain_hermes|llamaindex_hermes)\b",
+    r"^\s*(?:from|import)\s+"
+    r"(langchain_core|langchain_tests|langchain|langgraph|llama_index|langchain_hermes|llamaindex_hermes)\b",
     re.MULTILINE,
 )
 _FRAMEWORK_PACKAGES = {
     "langchain_core": "langchain_core",
+    "langchain_tests": "langchain_tests",
     "langchain": "langchain",
     "langgraph": "langgraph",
     "llama_index": "llama_index.core",
