@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from tests.cassette_support import REPO_ROOT
 
@@ -91,6 +92,7 @@ def _defines_test(file: Path, name: str) -> bool:
 
 
 def _standard_suite(name: str) -> type:
+    pytest.importorskip("langchain_tests", reason="citations of its standard tests need langchain-tests")
     from langchain_tests import integration_tests, unit_tests
 
     suite: type = getattr(integration_tests, name, None) or getattr(unit_tests, name)

@@ -19,6 +19,7 @@ from langchain.agents.middleware import (
     ModelRetryMiddleware,
     SummarizationMiddleware,
 )
+from langchain.agents.middleware import summarization as summarization_module
 from langchain_core.exceptions import (
     ContextOverflowError,
     ModelAPIError,
@@ -37,6 +38,15 @@ import hermes_gateway as hg
 from langchain_hermes import ChatHermes
 from tests.langchain._support import MODES, SECRET, invoke, stream
 from tests.replica import PASS, Fault, Replica
+
+SUMMARIZATION_RETRIES_ON_OVERFLOW = hasattr(summarization_module, "ContextOverflowError")
+"""Whether the installed langchain's SummarizationMiddleware retries a summary that overflowed (newer
+langchain releases do; langchain 1.4.1, installed beside langchain-core 1.6.0 by the lowest range check,
+does not)."""
+needs_overflow_retry = pytest.mark.skipif(
+    not SUMMARIZATION_RETRIES_ON_OVERFLOW,
+    reason="this langchain's SummarizationMiddleware does not catch ContextOverflowError",
+)
 
 CHAT_PATH = "/v1/chat/completions"
 
@@ -206,6 +216,7 @@ def _summary_requests(replica: Replica) -> list[Any]:
     ]
 
 
+@needs_overflow_retry
 @pytest.mark.parametrize("mode", MODES)
 def test_summarization_cuts_the_summary_prompt_when_our_guard_overflows(
     replica: Replica, make_llm: Any, mode: str
@@ -222,6 +233,7 @@ def test_summarization_cuts_the_summary_prompt_when_our_guard_overflows(
     assert len(result["messages"]) < len(_history()) + 1  # the history was replaced by a summary
 
 
+@needs_overflow_retry
 @pytest.mark.parametrize("mode", MODES)
 def test_summarization_cuts_the_summary_prompt_on_a_gateway_context_400(
     replica: Replica, make_llm: Any, mode: str
