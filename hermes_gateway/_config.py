@@ -79,6 +79,16 @@ def split_gateways(gateway: str | Sequence[str]) -> tuple[str, ...]:
     return checked
 
 
+def gateway_field(value: Any) -> Any:
+    """An adapter's `gateway=` field, checked with `split_gateways`' wording: one name stays a string, a list
+    or a comma-separated string becomes the list of names. Anything else is left for the field's own type
+    error."""
+    if isinstance(value, (str, list, tuple)):
+        names = list(split_gateways(value))
+        return names[0] if isinstance(value, str) and len(names) == 1 else names
+    return value
+
+
 def per_gateway(value: Any, names: Sequence[str], what: str) -> dict[str, Any]:
     """Spread `api_key` / `base_url` over the gateways: a mapping per gateway, or one value for one gateway.
 

@@ -35,11 +35,11 @@ from hermes_gateway import (
     check_options,
     count_text_tokens,
     env_key,
+    gateway_field,
     json_mode_via_prompt,
     lookup,
     merge_call_options,
     resolve_routes,
-    split_gateways,
     warn_if_deprecated,
 )
 
@@ -215,10 +215,7 @@ class ChatHermes(BaseChatModel):
     @classmethod
     def _check_gateway_list(cls, value: Any) -> Any:
         """One clear message for a misspelt or repeated gateway (the core's wording)."""
-        if isinstance(value, (str, list, tuple)):
-            names = list(split_gateways(value))
-            return names[0] if isinstance(value, str) and len(names) == 1 else names
-        return value
+        return gateway_field(value)
 
     @model_validator(mode="after")
     def _check_gateway_options(self) -> Self:

@@ -29,8 +29,8 @@ from hermes_gateway import (
     EmbeddingsClient,
     GatewayClient,
     UsageHook,
+    gateway_field,
     resolve_routes,
-    split_gateways,
 )
 
 from ._connection import ClientSlot, aclose_client, client_of, close_client
@@ -91,10 +91,7 @@ class GatewayEmbeddings(BaseModel, Embeddings):
     @classmethod
     def _check_gateway_list(cls, value: Any) -> Any:
         """One clear message for a misspelt or repeated gateway (the core's wording, as ChatHermes)."""
-        if isinstance(value, (str, list, tuple)):
-            names = list(split_gateways(value))
-            return names[0] if isinstance(value, str) and len(names) == 1 else names
-        return value
+        return gateway_field(value)
 
     @model_validator(mode="after")
     def _build(self) -> Self:

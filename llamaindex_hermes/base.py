@@ -62,10 +62,10 @@ from hermes_gateway import (
     ModelInfo,
     check_call_options,
     check_options,
+    gateway_field,
     lookup,
     merge_call_options,
     resolve_routes,
-    split_gateways,
     warn_if_deprecated,
 )
 from llamaindex_hermes._convert import (
@@ -254,10 +254,7 @@ class Hermes(FunctionCallingLLM):
     @classmethod
     def _check_gateway(cls, value: Any) -> Any:
         """The core's check and wording (the same as ChatHermes)."""
-        if isinstance(value, (str, list, tuple)):
-            names = list(split_gateways(value))
-            return names[0] if isinstance(value, str) and len(names) == 1 else names
-        return value
+        return gateway_field(value)
 
     @model_validator(mode="after")
     def _check_per_gateway_values(self) -> Self:
