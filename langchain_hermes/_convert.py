@@ -277,33 +277,27 @@ def tool_calls_of(calls: Sequence[CoreToolCall]) -> tuple[list[ToolCall], list[I
     return valid, invalid
 
 
-def response_metadata(
-    *,
-    model_name: str,
-    gateway: str,
-    finish_reason: str | None,
-    usage: Usage | None,
-    response_id: str | None,
-    served_model: str | None,
-    provider: str | None,
-    request_id: str | None = None,
-    client_request_id: str | None = None,
-) -> dict[str, Any]:
-    """The metadata every reply carries (once per stream, on its last chunk). `request_id` is the gateway's
-    (AI/ML API `x-inference-id`), `client_request_id` the `X-Client-Request-Id` this call sent."""
-    return {
+def response_metadata(reply: ChatResult | ChatDelta, *, model_name: str, gateway: str) -> dict[str, Any]:
+    """The metadata every reply carries (a whole reply, or a stream's final delta: the same fields). `gateway`
+    is the one that served; `request_id` is the gateway's (AI/ML API `x-inference-id`), `client_request_id`
+    the `X-Client-Request-Id` this call sent."""
+    usage = reply.usage
+    metadata: dict[str, Any] = {
         "model_name": model_name,
         "model_provider": MODEL_PROVIDER,
         "gateway": gateway,
-        "provider": provider if provider is not None else (usage.provider if usage else None),
-        "model": served_model if served_model is not None else (usage.model if usage else None),
-        "finish_reason": finish_reason,
+        "provider": reply.provider if reply.provider is not None else (usage.provider if usage else None),
+        "model": reply.model if reply.model is not None else (usage.model if usage else None),
+        "finish_reason": reply.finish_reason,
         "cost_usd": usage.cost_usd if usage else None,
         "latency_ms": usage.latency_ms if usage else None,
-        "id": response_id,
-        "request_id": request_id,
-        "client_request_id": client_request_id,
+        "id": reply.id,
+        "request_id": reply.request_id,
+        "client_request_id": reply.client_request_id,
     }
+    if reply.logprobs is not None:
+        metadata["logprobs"] = {"content": reply.logprobs}
+    return metadata
 
 
 def result_to_message(
@@ -314,19 +308,7 @@ def result_to_message(
     for ChatOpenAI; the gateway's response id, which some servers repeat, is `response_metadata["id"]`."""
     valid, invalid = tool_calls_of(result.tool_calls)
     additional_kwargs: dict[str, Any] = {REASONING_KEY: result.reasoning} if result.reasoning else {}
-    metadata = response_metadata(
-        model_name=model_name,
-        gateway=result.gateway or gateway,
-        finish_reason=result.finish_reason,
-        usage=result.usage,
-        response_id=result.id,
-        served_model=result.model,
-        provider=result.provider,
-        request_id=result.request_id,
-        client_request_id=result.client_request_id,
-    )
-    if result.logprobs is not None:
-        metadata["logprobs"] = {"content": result.logprobs}
+    metadata = response_metadata(result, model_name=model_name, gateway=result.gateway or gateway)
     return AIMessage(
         content=result.content,
         additional_kwargs=additional_kwargs,
@@ -445,19 +427,8 @@ def final_chunk(
     (cumulative) usage, so usage reaches LangChain's chunk addition exactly once and is never double counted.
     """
     kwargs = {REASONING_KEY: delta.reasoning} if delta.reasoning else {}
-    metadata = response_metadata(
-        model_name=model_name,
-        gateway=delta.gateway or (delta.usage.gateway if delta.usage and delta.usage.gateway else gateway),
-        finish_reason=delta.finish_reason,
-        usage=delta.usage,
-        response_id=delta.id,
-        served_model=delta.model,
-        provider=delta.provider,
-        request_id=delta.request_id,
-        client_request_id=delta.client_request_id,
-    )
-    if delta.logprobs is not None:
-        metadata["logprobs"] = {"content": delta.logprobs}
+    served = delta.gateway or (delta.usage.gateway if delta.usage and delta.usage.gateway else gateway)
+    metadata = response_metadata(delta, model_name=model_name, gateway=served)
     message = AIMessageChunk(
         content=delta.content,
         additional_kwargs=kwargs,
