@@ -155,17 +155,24 @@ class _Reader:
                 raise self.fail("expected `:`")
             self.pos += 1
             out[key] = self.value()
+            if self.separator("}"):
+                return out
+
+    def separator(self, closer: str) -> bool:
+        """After an item: True when the text ends there (a container left open at the very end, after a
+        complete value, is closed); else a `,` is consumed (never as the last thing) or `closer` is next."""
+        self.ws()
+        if self.at_end():
+            return True
+        char = self.text[self.pos]
+        if char == ",":
+            self.pos += 1
             self.ws()
             if self.at_end():
-                return out
-            char = self.text[self.pos]
-            if char == ",":
-                self.pos += 1
-                self.ws()
-                if self.at_end():
-                    raise _Truncated("the text ends after `,`")
-            elif char != "}":
-                raise self.fail("expected `,` or `}`")
+                raise _Truncated("the text ends after `,`")
+        elif char != closer:
+            raise self.fail(f"expected `,` or `{closer}`")
+        return False
 
     def array(self) -> list[Any]:
         self.pos += 1
@@ -180,17 +187,8 @@ class _Reader:
                 self.pos += 1
                 return out
             out.append(self.value())
-            self.ws()
-            if self.at_end():
+            if self.separator("]"):
                 return out
-            char = self.text[self.pos]
-            if char == ",":
-                self.pos += 1
-                self.ws()
-                if self.at_end():
-                    raise _Truncated("the text ends after `,`")
-            elif char != "]":
-                raise self.fail("expected `,` or `]`")
 
 
 def loads_lenient(text: str) -> list[Any]:
